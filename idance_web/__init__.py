@@ -1,0 +1,143 @@
+"""iDance: a home on the web for dancers."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, g, render_template, request
+
+from . import config as config_module
+from .config import Config
+from .db import Database, DatabaseError, DatabaseUnavailable
+from .extensions import csrf, login_manager
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app. Without ``config`` settings come from ``IDANCE_*`` variables."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    configure_settings(app, config)
+    configure_database(app)
+    configure_extensions(app)
+    configure_security(app)
+    configure_blueprints(app)
+    configure_errors(app)
+    configure_cli(app)
+    return app
+
+
+def configure_settings(app: Flask, config: Config | None) -> None:
+    if config is None:
+        from dotenv import load_dotenv
+
+        load_dotenv(override=False)
+        config = config_module.from_env()
+    config.validate()
+    app.config["IDANCE"] = config
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.is_production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=config.is_production,
+        MAX_CONTENT_LENGTH=config.max_image_bytes + 64 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        TESTING=config.env == "test",
+    )
+
+
+def configure_database(app: Flask) -> None:
+    app.extensions["idance.db"] = Database(app.config["IDANCE"])
+
+
+def configure_extensions(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def configure_security(app: Flask) -> None:
+    from .security import init_security
+
+    init_security(app)
+
+
+def configure_blueprints(app: Flask) -> None:
+    from .views import health, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
+
+
+def configure_errors(app: Flask) -> None:
+    log = logging.getLogger("idance")
+
+    @app.before_request
+    def assign_request_id():
+        g.request_id = uuid.uuid4().hex[:12]
+
+    @app.errorhandler(DatabaseUnavailable)
+    def database_unavailable(exc):
+        log.error("database unavailable [%s]: %s", g.get("request_id"), exc)
+        return _render_error(503), 503
+
+    @app.errorhandler(DatabaseError)
+    def database_error(exc):
+        # The engine's text names fields and records: it goes to the log, never the page.
+        log.error("database error [%s] %s: %s", g.get("request_id"), request.path, exc)
+        return _render_error(500), 500
+
+    for code in (400, 403, 404, 405, 413, 422, 429, 500):
+        app.register_error_handler(code, _error_page(code))
+
+
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    403: ("Not allowed", "You are not allowed to do that."),
+    404: ("Not found", "There is nothing here. The page may have moved or been unpublished."),
+    405: ("Not allowed", "That method is not allowed here."),
+    413: ("Too large", "That upload is too large."),
+    422: ("Cannot process", "That input could not be processed."),
+    429: ("Slow down", "Too many attempts. Wait a moment and try again."),
+    500: ("Something went wrong", "Something went wrong on our side. It has been logged."),
+    503: ("Unavailable", "iDance is briefly unavailable. Try again in a moment."),
+}
+
+
+def _render_error(code: int, description: str | None = None) -> str:
+    title, text = ERROR_TEXT[code]
+    return render_template(
+        "errors/error.html", code=code, title=title, text=description or text,
+        request_id=g.get("request_id"),
+    )
+
+
+def _error_page(code: int):
+    def handler(exc):
+        # Only descriptions the app wrote itself are shown (abort(400, "…")).
+        description = getattr(exc, "description", None) if code in (400, 422, 429) else None
+        default = getattr(type(exc), "description", None)
+        shown = description if description and description != default else None
+        response = app_response(_render_error(code, shown), code, exc)
+        return response
+
+    return handler
+
+
+def app_response(body: str, code: int, exc):
+    from flask import make_response
+
+    response = make_response(body, code)
+    retry = getattr(exc, "retry_after", None)
+    if retry:
+        response.headers["Retry-After"] = str(retry)
+    return response
+
+
+def configure_cli(app: Flask) -> None:
+    from .cli import register
+
+    register(app)

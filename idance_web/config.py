@@ -1,0 +1,104 @@
+"""Configuration: development defaults, overlaid by ``IDANCE_*`` environment variables.
+
+Production (``IDANCE_ENV=production``) refuses to start while a development secret is in place.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, fields, replace
+
+DEV_SECRET_KEY = "dev-secret-key-change-me-0123456789abcdef"
+DEV_DB_JWT_KEY = "dev-db-jwt-key-change-me-0123456789abcdef"
+
+# A key ends up as a string literal inside `DEFINE ACCESS … KEY '…'` (the statement takes no
+# parameters), so it may only hold characters that cannot close the literal.
+JWT_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-+/=.~]{32,512}$")
+
+DATABASE_BY_ENV = {"development": "dev", "test": "test", "production": "prod"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting the app reads. Field names map to ``IDANCE_<NAME>`` variables."""
+
+    env: str = "development"
+    secret_key: str = DEV_SECRET_KEY
+    db_url: str = "surrealkv://instance/idance.db"
+    db_namespace: str = "idance"
+    db_database: str = ""  # empty: chosen by env (dev / test / prod)
+    db_user: str = ""
+    db_pass: str = ""
+    db_jwt_key: str = DEV_DB_JWT_KEY
+    db_token_seconds: int = 60
+    media_root: str = "instance/media"
+    max_image_bytes: int = 10 * 1024 * 1024
+    auto_migrate: bool = True  # development applies pending migrations before serving
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    facebook_client_id: str = ""
+    facebook_client_secret: str = ""
+    apple_client_id: str = ""
+    apple_team_id: str = ""
+    apple_key_id: str = ""
+    apple_private_key: str = ""
+    extra: dict = field(default_factory=dict)  # test hooks and provider overrides
+
+    @property
+    def database(self) -> str:
+        return self.db_database or DATABASE_BY_ENV.get(self.env, self.env)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def with_overrides(self, **changes) -> "Config":
+        """A copy with some settings changed (used by tests and the CLI)."""
+        return replace(self, **changes)
+
+    def validate(self) -> "Config":
+        """Refuse settings that cannot work; in production refuse development secrets."""
+        if self.env not in DATABASE_BY_ENV:
+            raise ConfigError(f"IDANCE_ENV must be one of {', '.join(DATABASE_BY_ENV)}")
+        if not JWT_KEY_PATTERN.match(self.db_jwt_key):
+            raise ConfigError(
+                "IDANCE_DB_JWT_KEY must be 32-512 characters of letters, digits and _-+/=.~"
+            )
+        if self.is_production:
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+                raise ConfigError("IDANCE_SECRET_KEY must be set to a secret of 32+ characters")
+            if self.db_jwt_key == DEV_DB_JWT_KEY:
+                raise ConfigError("IDANCE_DB_JWT_KEY must be set to a secret key in production")
+            if self.auto_migrate:
+                object.__setattr__(self, "auto_migrate", False)
+        return self
+
+
+def _coerce(raw: str, default):
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def from_env(environ: dict | None = None, base: Config | None = None) -> Config:
+    """Build a Config from ``IDANCE_*`` variables over the defaults (or over ``base``)."""
+    environ = os.environ if environ is None else environ
+    base = base or Config()
+    changes = {}
+    for f in fields(Config):
+        if f.name == "extra":
+            continue
+        key = "IDANCE_" + f.name.upper()
+        if key in environ:
+            changes[f.name] = _coerce(environ[key], getattr(base, f.name))
+    env = changes.get("env", base.env)
+    if env == "production" and "auto_migrate" not in changes:
+        changes["auto_migrate"] = False
+    return replace(base, **changes)

