@@ -10,7 +10,7 @@ from flask import Flask, g, render_template, request
 from . import config as config_module
 from .config import Config
 from .db import Database, DatabaseError, DatabaseUnavailable
-from .extensions import csrf, login_manager
+from .extensions import csrf, limiter, login_manager
 
 __version__ = "0.1.0"
 
@@ -47,7 +47,14 @@ def configure_settings(app: Flask, config: Config | None) -> None:
         MAX_CONTENT_LENGTH=config.max_image_bytes + 64 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         TESTING=config.env == "test",
+        RATELIMIT_ENABLED=config.rate_limits,
     )
+    if config.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The host is never taken from a forwarded header: redirect URIs use IDANCE_PUBLIC_URL.
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0)
 
 
 def configure_database(app: Flask) -> None:
@@ -57,6 +64,7 @@ def configure_database(app: Flask) -> None:
 def configure_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
 
 def configure_security(app: Flask) -> None:
@@ -66,10 +74,10 @@ def configure_security(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from .views import health, pages
+    from .views import account, auth, health, pages
 
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(health.bp)
+    for blueprint in (pages.bp, health.bp, auth.bp, account.bp):
+        app.register_blueprint(blueprint)
 
 
 def configure_errors(app: Flask) -> None:

@@ -39,6 +39,9 @@ class Config:
     media_root: str = "instance/media"
     max_image_bytes: int = 10 * 1024 * 1024
     auto_migrate: bool = True  # development applies pending migrations before serving
+    public_url: str = ""  # e.g. https://idance.example; OAuth redirect URIs are built from it
+    trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
+    rate_limits: bool = True
     google_client_id: str = ""
     google_client_secret: str = ""
     facebook_client_id: str = ""

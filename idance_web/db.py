@@ -36,7 +36,7 @@ TABLES = frozenset(
     """user profile device country state county city follow swipe match user_dance_style
     user_interest chat message comments notification vlog vlog_like group group_member site
     content_block dance_style interest social_platform oauth_identity audit_log block
-    identity migration""".split()
+    identity migration user_session""".split()
 )
 _KEY_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -10,6 +12,10 @@ from .db import Database
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Keyed by the peer address: X-Forwarded-For counts only behind a proxy configured as trusted
+# (IDANCE_TRUSTED_PROXIES, applied with ProxyFix), so rotating the header resets nothing.
+limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", headers_enabled=True,
+                  default_limits=[])
 
 
 def get_db() -> Database:

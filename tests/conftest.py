@@ -95,3 +95,43 @@ def make_user(db):
         return f"user:{username}"
 
     return make
+
+
+def csrf_token(client, path: str) -> str:
+    """The CSRF token of the form on ``path`` (as a browser would have it)."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="(?:\w+-)?csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+class AuthActions:
+    """Sign up, sign in and out through the real pages."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def signup(self, username="alice", email=None, password=PASSWORD, display_name=None,
+               follow=False):
+        data = {"email": email or f"{username}@example.com", "username": username,
+                "display_name": username.title() if display_name is None else display_name,
+                "password": password,
+                "csrf_token": csrf_token(self.client, "/signup")}
+        return self.client.post("/signup", data=data, follow_redirects=follow)
+
+    def login(self, email="alice@example.com", password=PASSWORD, next=None, **kw):
+        data = {"email": email, "password": password, "csrf_token": csrf_token(self.client, "/login")}
+        url = "/login" + (f"?next={next}" if next is not None else "")
+        return self.client.post(url, data=data, **kw)
+
+    def logout(self):
+        token = csrf_token(self.client, "/me/settings")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)

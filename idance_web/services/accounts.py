@@ -1,41 +1,258 @@
-"""Accounts: the signed-in member as the session sees her."""
+"""Accounts: sign-up, sign-in, sessions, and the account's lifecycle.
+
+Passwords are hashed and compared by the database (the member access's SIGNUP and SIGNIN);
+the app never stores or logs them. A session cookie names one ``user_session`` row.
+"""
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
 
 from flask_login import UserMixin
+from surrealdb import RecordID
 
-from ..db import Database, NotAllowed, NotFound, record_id
+from ..db import Database, DatabaseError, Invalid, NotAllowed, NotFound, record_id
+
+USERNAME_RE = re.compile(r"^[a-z0-9_-]{3,30}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+# Names that collide with routes, or that would mislead visitors.
+RESERVED_USERNAMES = frozenset(
+    """admin administrator api app auth static g me login logout signup settings help about
+    support root system null undefined www mail idance discover matches vlogs chat events
+    notifications groups healthz sitemap robots new edit manage security privacy terms""".split()
+)
+SESSION_METHODS = ("password", "google", "facebook", "apple", "signup")
+
+
+class InvalidCredentials(Exception):
+    """Wrong email or password (the same answer whichever was wrong)."""
 
 
 @dataclass
 class SessionUser(UserMixin):
-    """The member behind a session cookie. The cookie holds only ``<key>:<session version>``."""
+    """The member behind a session cookie, which holds only ``<user key>:<session key>``."""
 
     key: str
+    session: str
     username: str
     display_name: str
     email: str
     tier: str
-    session_version: int
 
     def get_id(self) -> str:
-        return f"{self.key}:{self.session_version}"
+        return f"{self.key}:{self.session}"
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def check_password_rules(password: str, field: str = "password") -> dict[str, str]:
+    if len(password or "") < MIN_PASSWORD:
+        return {field: f"Use at least {MIN_PASSWORD} characters."}
+    if len(password) > MAX_PASSWORD:
+        return {field: f"Use at most {MAX_PASSWORD} characters."}
+    return {}
+
+
+def check_signup(email: str, username: str, display_name: str, password: str) -> dict[str, str]:
+    """Field → problem for a sign-up form (empty when it may go to the database)."""
+    errors = {}
+    if not EMAIL_RE.match(normalize_email(email)) or len(email) > 254:
+        errors["email"] = "Enter a valid email address."
+    name = (username or "").strip().lower()
+    if not USERNAME_RE.match(name):
+        errors["username"] = "Use 3–30 lowercase letters, digits, - or _."
+    elif name in RESERVED_USERNAMES:
+        errors["username"] = "That username is reserved. Choose another."
+    if not (display_name or "").strip() or len(display_name.strip()) > 80:
+        errors["display_name"] = "Enter a display name of up to 80 characters."
+    errors.update(check_password_rules(password))
+    return errors
+
+
+def _taken(db: Database, email: str, username: str) -> dict[str, str]:
+    with db.system() as s:
+        email_taken, name_taken = s.query(
+            "RETURN count(SELECT id FROM user WHERE email = $email) > 0;"
+            "RETURN count(SELECT id FROM user WHERE username = $username) > 0;",
+            {"email": email, "username": username},
+        )
+    errors = {}
+    if email_taken:
+        errors["email"] = "An account with this email already exists. Sign in instead."
+    if name_taken:
+        errors["username"] = "That username is taken. Choose another."
+    return errors
+
+
+def sign_up(db: Database, email: str, username: str, display_name: str, password: str,
+            user_agent: str = "") -> SessionUser:
+    """Create a member (and her empty profile) and open her first session.
+
+    Raises ``Invalid`` with field → reason for anything the form should show again.
+    """
+    email, username = normalize_email(email), (username or "").strip().lower()
+    errors = check_signup(email, username, display_name, password) or _taken(db, email, username)
+    if errors:
+        raise Invalid("sign-up refused", errors)
+    variables = {"email": email, "username": username,
+                 "display_name": display_name.strip(), "password": password}
+    try:
+        user = db.record_signin("member", variables, signup=True)
+    except DatabaseError as exc:
+        # SIGNUP failures arrive without detail: a race on a unique index is the likely one.
+        raise Invalid("sign-up refused", _taken(db, email, username) or {
+            "email": "We could not create this account. Try again."}) from exc
+    key = str(record_id("user", user).id)
+    with db.member(key) as s:
+        s.query("CREATE profile SET owner = $me", {"me": RecordID("user", key)})
+    return open_session(db, key, "signup", user_agent)
+
+
+def sign_in(db: Database, email: str, password: str, user_agent: str = "") -> SessionUser:
+    """Check the password in the database and open a session; ``InvalidCredentials`` if wrong."""
+    if not email or not password or len(password) > MAX_PASSWORD:
+        raise InvalidCredentials()
+    try:
+        user = db.record_signin("member", {"email": normalize_email(email), "password": password})
+    except DatabaseError:
+        raise InvalidCredentials() from None
+    return open_session(db, str(record_id("user", user).id), "password", user_agent)
+
+
+def open_session(db: Database, key: str, method: str, user_agent: str = "") -> SessionUser:
+    """Record a new session for member ``key`` and return her as the session sees her."""
+    token = secrets.token_urlsafe(24)
+    with db.member(key) as s:
+        s.query(
+            "CREATE $sid SET user = $me, method = $method, user_agent = $agent",
+            {"sid": RecordID("user_session", token), "me": RecordID("user", key),
+             "method": method, "agent": (user_agent or "")[:300]},
+        )
+    user = load_session_user(db, f"{key}:{token}")
+    if user is None:  # pragma: no cover - the row was just written
+        raise NotAllowed("session could not be opened")
+    return user
 
 
 def load_session_user(db: Database, cookie_id: str) -> SessionUser | None:
-    """The member for a session id, or None if she is gone or the session was ended."""
-    key, _, version = cookie_id.partition(":")
+    """The member for a session cookie, or None if she is gone or the session was ended."""
+    key, _, token = (cookie_id or "").partition(":")
     try:
-        me = record_id("user", key)
+        me, sid = record_id("user", key), record_id("user_session", token)
         with db.member(me.id) as s:
             row = s.one(
-                "SELECT username, display_name, email, tier, session_version FROM ONLY $me",
-                {"me": me},
+                """SELECT username, display_name, email, tier,
+                       (SELECT VALUE id FROM ONLY $sid WHERE user = $me AND revoked_at = NONE)
+                       AS session
+                   FROM ONLY $me""",
+                {"me": me, "sid": sid},
             )
     except (NotAllowed, NotFound):
         return None
-    if not row or str(row["session_version"]) != version:
+    if not row or not row.get("session"):
         return None
+    row["session"] = token
     return SessionUser(key=str(me.id), **row)
+
+
+def end_session(db: Database, user: SessionUser) -> None:
+    """Sign out this session only."""
+    with db.member(user.key) as s:
+        s.query("UPDATE $sid SET revoked_at = time::now() WHERE revoked_at = NONE",
+                {"sid": RecordID("user_session", user.session)})
+
+
+def end_other_sessions(db: Database, user: SessionUser) -> int:
+    """Revoke every session of the member but this one; return how many were ended."""
+    with db.member(user.key) as s:
+        ended = s.rows(
+            """UPDATE user_session SET revoked_at = time::now()
+               WHERE user = $me AND revoked_at = NONE AND id != $sid RETURN id""",
+            {"me": RecordID("user", user.key), "sid": RecordID("user_session", user.session)},
+        )
+    return len(ended)
+
+
+def list_sessions(db: Database, user: SessionUser) -> list[dict]:
+    """Her open sessions, newest first, the current one marked."""
+    with db.member(user.key) as s:
+        rows = s.rows(
+            """SELECT id, method, user_agent, created_at, last_seen_at FROM user_session
+               WHERE user = $me AND revoked_at = NONE ORDER BY created_at DESC LIMIT 50""",
+            {"me": RecordID("user", user.key)},
+        )
+    for row in rows:
+        row["current"] = str(row["id"].id) == user.session
+    return rows
+
+
+def verify_password(db: Database, user: SessionUser, password: str) -> bool:
+    """True if ``password`` is hers (checked by signing in with it: no identity reads hashes)."""
+    try:
+        found = db.record_signin("member", {"email": user.email, "password": password or ""})
+    except DatabaseError:
+        return False
+    return str(record_id("user", found).id) == user.key
+
+
+def change_password(db: Database, user: SessionUser, current: str, new: str) -> int:
+    """Set a new password after checking the current one; end every other session.
+
+    Returns how many other sessions were ended. Raises ``Invalid`` for the form.
+    """
+    errors = check_password_rules(new, "new_password")
+    if not verify_password(db, user, current):
+        errors["current_password"] = "That is not your current password."
+    if errors:
+        raise Invalid("password not changed", errors)
+    with db.member(user.key) as s:
+        s.query("UPDATE $me SET password = crypto::argon2::generate($new)",
+                {"me": RecordID("user", user.key), "new": new})
+    return end_other_sessions(db, user)
+
+
+def change_email(db: Database, user: SessionUser, new_email: str, password: str) -> str:
+    """Change her email after checking her password; returns the stored (lowercased) email."""
+    email = normalize_email(new_email)
+    errors = {}
+    if not EMAIL_RE.match(email):
+        errors["email"] = "Enter a valid email address."
+    if not verify_password(db, user, password):
+        errors["password"] = "That is not your password."
+    if errors:
+        raise Invalid("email not changed", errors)
+    if email == user.email:
+        return email
+    if _taken(db, email, "").get("email"):
+        raise Invalid("email not changed", {"email": "Another account uses this email."})
+    with db.member(user.key) as s:
+        s.query("UPDATE $me SET email = $email", {"me": RecordID("user", user.key),
+                                                  "email": email})
+    return email
+
+
+def delete_account(db: Database, user: SessionUser, password: str | None,
+                   confirm_username: str) -> None:
+    """Soft-delete her account: her content disappears for everyone and every session ends.
+
+    Members with a password confirm with it; OAuth-only members confirm with their username.
+    """
+    if (confirm_username or "").strip().lower() != user.username:
+        raise Invalid("not deleted", {"confirm": "Type your username to confirm."})
+    if has_password(db, user) and not verify_password(db, user, password or ""):
+        raise Invalid("not deleted", {"password": "That is not your password."})
+    with db.member(user.key) as s:
+        s.query("UPDATE $me SET deleted_at = time::now()", {"me": RecordID("user", user.key)})
+
+
+def has_password(db: Database, user: SessionUser) -> bool:
+    """Whether she can sign in with a password (the hash itself is never read)."""
+    with db.system() as s:
+        return bool(s.value("RETURN type::thing('user', $key).password != NONE",
+                            {"key": user.key}))

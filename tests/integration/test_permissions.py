@@ -165,7 +165,7 @@ CREATE = {
 }
 
 SENSITIVE = {
-    "user:alice": ["email", "password", "tier", "session_version"],
+    "user:alice": ["email", "password", "tier"],
     "profile:alice": ["birth_date", "measurements", "exact_point"],
     "site:g": ["draft"],
 }

@@ -1,0 +1,259 @@
+"""Sign-up, sign-in, sessions and their protections, through the real pages."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import pytest
+
+from idance_web.services import accounts
+from tests.conftest import PASSWORD, AuthActions, csrf_token
+
+
+def signed_in_as(client) -> str | None:
+    response = client.get("/me")
+    if response.status_code != 200:
+        return None
+    import re
+
+    found = re.search(r'<p class="muted">@([a-z0-9_-]+)</p>', response.get_data(as_text=True))
+    return found.group(1) if found else None
+
+
+def test_signup_signs_in_and_creates_a_profile(auth, client, db):
+    response = auth.signup("alice")
+    assert response.status_code == 302 and response.headers["Location"] == "/me"
+    assert signed_in_as(client) == "alice"
+    with db.system() as s:
+        assert s.value("RETURN count(SELECT id FROM profile WHERE owner.username = 'alice')") == 1
+        stored = s.value("SELECT VALUE password FROM ONLY user WHERE username = 'alice' LIMIT 1")
+    assert stored.startswith("$argon2") and PASSWORD not in stored
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("email", "not-an-email", "Enter a valid email address."),
+    ("username", "Al", "Use 3–30 lowercase letters"),
+    ("username", "admin", "That username is reserved"),
+    ("username", "me", "Use 3–30"),
+    ("username", "bad name!", "Use 3–30"),
+    ("password", "short", "Use at least 10 characters."),
+    ("display_name", "", "Enter your name."),
+])
+def test_signup_errors_show_next_to_the_field_with_input_kept(auth, field, value, message):
+    values = {"username": "alice", "email": "alice@example.com", "display_name": "Alice Keep",
+              "password": "a-secret-password-1"}
+    values[field] = value
+    response = auth.signup(**values)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in html
+    assert f'id="{field}-error"' in html
+    assert "Alice Keep" in html or field == "display_name"
+    assert "a-secret-password-1" not in html
+
+
+def test_duplicate_email_and_username_are_clear_messages(auth, client):
+    auth.signup("alice")
+    other = AuthActions(client.application.test_client())
+    html = other.signup("alice", email="ALICE@Example.com").get_data(as_text=True)
+    assert "An account with this email already exists" in html
+    assert "That username is taken" in html
+
+
+def test_login_and_the_same_answer_for_a_wrong_email_or_password(auth, client, make_user):
+    make_user("bob")
+    wrong_pw = auth.login("bob@example.com", "wrong password 1")
+    no_user = auth.login("nobody@example.com", "wrong password 1")
+    for response in (wrong_pw, no_user):
+        assert response.status_code == 400
+        assert "Wrong email or password." in response.get_data(as_text=True)
+    assert auth.login("BOB@example.com", PASSWORD).status_code == 302
+    assert signed_in_as(client) == "bob"
+
+
+def test_sign_in_takes_as_long_for_a_missing_account(db, make_user):
+    """The SIGNIN compares against a dummy hash, so timing reveals no accounts."""
+    make_user("bob")
+
+    def timed(email):
+        samples = []
+        for _ in range(7):
+            start = time.perf_counter()
+            with pytest.raises(accounts.InvalidCredentials):
+                accounts.sign_in(db, email, "wrong password 1")
+            samples.append(time.perf_counter() - start)
+        return statistics.median(samples)
+
+    timed("bob@example.com")  # warm up
+    existing, missing = timed("bob@example.com"), timed("ghost@example.com")
+    assert 0.5 < missing / existing < 2.0, (existing, missing)
+
+
+@pytest.mark.parametrize("target", ["//evil.com", "/\\evil.com", "https:evil.com",
+                                    "%2F%2Fevil.com", "javascript:alert(1)",
+                                    "/%0d%0aSet-Cookie:x"])
+def test_next_never_leaves_the_site(auth, make_user, target):
+    make_user("bob")
+    response = auth.login("bob@example.com", next=target)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_next_to_a_local_page(auth, make_user):
+    make_user("bob")
+    assert auth.login("bob@example.com", next="/me/settings").headers["Location"] == "/me/settings"
+
+
+def test_post_without_csrf_token_is_refused(client, make_user):
+    make_user("bob")
+    response = client.post("/login", data={"email": "bob@example.com", "password": PASSWORD})
+    assert response.status_code == 400
+    assert signed_in_as(client) is None
+    assert client.post("/logout").status_code in (302, 400)
+
+
+def test_cookie_from_before_sign_in_is_not_signed_in(app, auth, client, make_user):
+    make_user("bob")
+    client.get("/login")
+    before = client.get_cookie("session")
+    auth.login("bob@example.com")
+    after = client.get_cookie("session")
+    assert before is None or before.value != after.value
+    fresh = app.test_client()
+    if before is not None:
+        fresh.set_cookie("session", before.value)
+    assert signed_in_as(fresh) is None
+
+
+def test_logout_ends_this_session_and_a_replayed_cookie(app, auth, client, make_user):
+    make_user("bob")
+    auth.login("bob@example.com")
+    stolen = client.get_cookie("session").value
+    assert auth.logout().status_code == 302
+    assert signed_in_as(client) is None
+    replay = app.test_client()
+    replay.set_cookie("session", stolen)
+    assert signed_in_as(replay) is None
+
+
+def test_session_cookie_flags(auth, client, make_user):
+    make_user("bob")
+    response = auth.login("bob@example.com")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_password_change_ends_every_other_session(app, make_user):
+    make_user("bob")
+    here, there = AuthActions(app.test_client()), AuthActions(app.test_client())
+    here.login("bob@example.com")
+    there.login("bob@example.com")
+    token = csrf_token(here.client, "/me/settings")
+    response = here.client.post("/me/settings/password", data={
+        "csrf_token": token, "pw-current_password": PASSWORD,
+        "pw-new_password": "a brand new password"})
+    assert response.status_code == 302
+    assert signed_in_as(here.client) == "bob"
+    assert signed_in_as(there.client) is None
+    assert AuthActions(app.test_client()).login("bob@example.com").status_code == 400
+    assert AuthActions(app.test_client()).login(
+        "bob@example.com", "a brand new password").status_code == 302
+
+
+def test_password_change_with_a_wrong_current_password(auth, client, make_user):
+    make_user("bob")
+    auth.login("bob@example.com")
+    response = client.post("/me/settings/password", data={
+        "csrf_token": csrf_token(client, "/me/settings"), "pw-current_password": "nope nope nope",
+        "pw-new_password": "a brand new password"})
+    assert response.status_code == 400
+    assert "That is not your current password." in response.get_data(as_text=True)
+
+
+def test_email_change_keeps_input_on_error_and_refuses_a_taken_email(auth, client, make_user):
+    make_user("bob")
+    make_user("carol")
+    auth.login("bob@example.com")
+    token = csrf_token(client, "/me/settings")
+    taken = client.post("/me/settings/email", data={
+        "csrf_token": token, "em-email": "carol@example.com", "em-password": PASSWORD})
+    assert "Another account uses this email." in taken.get_data(as_text=True)
+    assert 'value="carol@example.com"' in taken.get_data(as_text=True)
+    ok = client.post("/me/settings/email", data={
+        "csrf_token": token, "em-email": "Bob.New@Example.com", "em-password": PASSWORD})
+    assert ok.status_code == 302
+    assert AuthActions(client.application.test_client()).login(
+        "bob.new@example.com").status_code == 302
+
+
+def test_delete_account_signs_out_everywhere_and_hides_her(app, db, make_user):
+    make_user("bob")
+    here, there = AuthActions(app.test_client()), AuthActions(app.test_client())
+    here.login("bob@example.com")
+    there.login("bob@example.com")
+    token = csrf_token(here.client, "/me/settings")
+    refused = here.client.post("/me/settings/delete", data={
+        "csrf_token": token, "del-confirm": "someone-else", "del-password": PASSWORD,
+        "del-really": "y"})
+    assert refused.status_code == 400 and signed_in_as(here.client) == "bob"
+    response = here.client.post("/me/settings/delete", data={
+        "csrf_token": token, "del-confirm": "bob", "del-password": PASSWORD, "del-really": "y"})
+    assert response.status_code == 302
+    assert signed_in_as(here.client) is None and signed_in_as(there.client) is None
+    assert AuthActions(app.test_client()).login("bob@example.com").status_code == 400
+    with db.visitor() as s:
+        assert s.rows("SELECT id FROM user WHERE username = 'bob'") == []
+        assert s.rows("SELECT id FROM profile WHERE owner = user:bob") == []
+    with db.system() as s:
+        assert "user.delete" in s.value("SELECT VALUE action FROM audit_log WHERE subject = user:bob")
+
+
+def test_export_holds_what_she_owns_and_no_password(auth, client, make_user):
+    make_user("bob")
+    auth.login("bob@example.com")
+    response = client.get("/me/settings/export")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = response.get_json(force=True)
+    assert data["account"]["username"] == "bob" and data["account"]["email"] == "bob@example.com"
+    assert len(data["profile"]) == 1
+    assert "password" not in response.get_data(as_text=True)
+
+
+def test_login_rate_limit_per_ip_with_retry_after(auth, client, make_user):
+    make_user("bob")
+    token = csrf_token(client, "/login")
+    statuses = []
+    for i in range(22):
+        response = client.post("/login", data={"email": f"x{i}@example.com",
+                                               "password": "wrong password", "csrf_token": token},
+                               headers={"X-Forwarded-For": f"10.0.0.{i}"})
+        statuses.append(response.status_code)
+    assert statuses[:20] == [400] * 20
+    assert statuses[-1] == 429
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_login_rate_limit_per_account_across_addresses(app, make_user):
+    make_user("bob")
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+    statuses = []
+    for i in range(21):
+        response = client.post("/login", data={"email": "bob@example.com",
+                                               "password": "wrong password", "csrf_token": token},
+                               environ_base={"REMOTE_ADDR": f"127.0.0.{i + 2}"})
+        statuses.append(response.status_code)
+    assert statuses[-1] == 429
+
+
+def test_signup_rate_limit_per_ip(auth):
+    statuses = [auth.signup(f"user{i:02d}", password="x").status_code for i in range(11)]
+    assert statuses[:10] == [400] * 10 and statuses[10] == 429
+
+
+@pytest.mark.parametrize("path", ["/me", "/me/settings", "/me/settings/export"])
+def test_member_pages_send_visitors_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
