@@ -1,0 +1,39 @@
+"""A new dancer signs up and signs in through the real pages, on a phone-sized screen."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_up_sign_out_and_sign_in(page, live_server):
+    page.goto(live_server.url + "/signup")
+    page.get_by_label("Email").fill("maria@example.com")
+    page.get_by_label("Username").fill("maria")
+    page.get_by_label("Display name").fill("María Fernández")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create my account").click()
+    # The form comes back with the problem named and the input kept.
+    assert page.locator("#password-error").inner_text() == "Use at least 10 characters."
+    assert page.get_by_label("Display name").input_value() == "María Fernández"
+
+    page.get_by_label("Password").fill("tango-every-night")
+    page.get_by_role("button", name="Create my account").click()
+    page.wait_for_url(live_server.url + "/me")
+    assert page.get_by_role("heading", level=1).inner_text() == "María Fernández"
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(live_server.url + "/")
+    assert page.get_by_role("link", name="Sign in").is_visible()
+
+    page.goto(live_server.url + "/me/settings")
+    page.wait_for_url("**/login?next=*")
+    page.get_by_label("Email").fill("MARIA@example.com")
+    page.get_by_label("Password").fill("wrong password!")
+    page.get_by_role("button", name="Sign in").click()
+    assert "Wrong email or password." in page.content()
+    page.get_by_label("Password").fill("tango-every-night")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + "/me/settings")
+    assert page.get_by_role("heading", name="Account settings").is_visible()
