@@ -22,6 +22,7 @@ def create_app(config: Config | None = None) -> Flask:
     configure_database(app)
     configure_extensions(app)
     configure_security(app)
+    configure_templates(app)
     configure_blueprints(app)
     configure_errors(app)
     configure_cli(app)
@@ -58,7 +59,10 @@ def configure_settings(app: Flask, config: Config | None) -> None:
 
 
 def configure_database(app: Flask) -> None:
+    from .media import storage_from_config
+
     app.extensions["idance.db"] = Database(app.config["IDANCE"])
+    app.extensions["idance.storage"] = storage_from_config(app.config["IDANCE"])
 
 
 def configure_extensions(app: Flask) -> None:
@@ -73,10 +77,16 @@ def configure_security(app: Flask) -> None:
     init_security(app)
 
 
-def configure_blueprints(app: Flask) -> None:
-    from .views import account, auth, health, pages
+def configure_templates(app: Flask) -> None:
+    from .templating import init_templates
 
-    for blueprint in (pages.bp, health.bp, auth.bp, account.bp):
+    init_templates(app)
+
+
+def configure_blueprints(app: Flask) -> None:
+    from .views import account, auth, health, pages, profile
+
+    for blueprint in (pages.bp, health.bp, auth.bp, account.bp, profile.bp):
         app.register_blueprint(blueprint)
 
 

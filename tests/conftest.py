@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from html.parser import HTMLParser
 
 import pytest
 
@@ -135,3 +136,43 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+def member_id(db, username: str):
+    """The record id of the member with ``username``.
+
+    (A filter through a relation's indexed ``in`` — ``in.username = …`` — finds nothing on
+    this engine, so tests look the id up first.)
+    """
+    with db.system() as s:
+        return s.value("RETURN (SELECT VALUE id FROM user WHERE username = $u LIMIT 1)[0]",
+                       {"u": username})
+
+
+class _LiveMarkup(HTMLParser):
+    """Collects what a browser would execute: script elements, handlers, script URLs."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "iframe", "object", "embed") and not dict(attrs).get("nonce") \
+                and not dict(attrs).get("src", "").startswith("/static/"):
+            if tag != "iframe" or not (dict(attrs).get("src") or "").startswith(
+                    ("https://www.youtube-nocookie.com/", "https://player.vimeo.com/")):
+                self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"{tag}[{name}]")
+            if name in ("href", "src", "action", "formaction", "xlink:href") and value:
+                scheme = value.strip().lower().replace("\t", "").replace("\n", "")
+                if scheme.startswith(("javascript:", "vbscript:", "data:text")):
+                    self.found.append(f"{tag}[{name}={value[:30]}]")
+
+
+def assert_inert(html: str) -> None:
+    """Fail if ``html`` holds anything a browser would run (escaped text is fine)."""
+    parser = _LiveMarkup()
+    parser.feed(html)
+    assert parser.found == [], parser.found

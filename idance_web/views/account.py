@@ -12,6 +12,7 @@ from ..extensions import get_db
 from ..forms import DeleteForm, EmailForm, EmptyForm, PasswordForm, attach_errors
 from ..services import accounts
 from ..services.export import export_account
+from ..services.profiles import own_profile
 
 bp = Blueprint("account", __name__, url_prefix="/me")
 
@@ -19,8 +20,8 @@ bp = Blueprint("account", __name__, url_prefix="/me")
 @bp.get("")
 @login_required
 def show():
-    """Her own overview."""
-    return render_template("account/me.html")
+    """Her own profile, private parts included, with links to edit it."""
+    return render_template("account/me.html", p=own_profile(get_db(), current_user.key))
 
 
 def _settings(status: int = 200, **forms):

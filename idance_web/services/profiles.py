@@ -1,0 +1,336 @@
+"""Dancer profiles: the editor's data, the public view, styles, interests, location, privacy.
+
+What others may see is decided by the database (field permissions hide date of birth,
+measurements and the exact point); this module also never selects them for anyone else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+
+from surrealdb import RecordID
+
+from ..db import Database, Invalid, NotFound, key_of
+from ..lookup import city_prefix_search
+
+LEVELS = ["beginner", "improver", "intermediate", "advanced", "professional"]
+ROLES = ["lead", "follow", "both"]
+LOOKING_FOR = {
+    "dance_partner": "Dance partner", "practice_partner": "Practice partner",
+    "teacher": "A teacher", "students": "Students", "crew": "Crew or company",
+    "gigs": "Gigs", "friends": "Friends",
+}
+MEASUREMENTS = {"chest_cm": "Chest (cm)", "waist_cm": "Waist (cm)", "hips_cm": "Hips (cm)",
+                "inseam_cm": "Inseam (cm)", "shoe_eu": "Shoe size (EU)"}
+MAX_STYLES = 12
+MAX_LINKS = 10
+EARTH_RADIUS_KM = 6371.0088
+
+_OPTIONS: dict[int, dict] = {}
+
+
+@dataclass
+class ProfileInput:
+    """What the editor submits, as plain values (the view parses the form into this)."""
+
+    display_name: str = ""
+    pronouns: str = ""
+    bio: str = ""
+    looking_for: list[str] = field(default_factory=list)
+    styles: list[dict] = field(default_factory=list)  # {style, level, role}
+    interests: list[str] = field(default_factory=list)
+    city_id: str = ""
+    city_query: str = ""
+    height_cm: str = ""
+    birth_date: str = ""
+    measurements: dict[str, str] = field(default_factory=dict)
+    social_links: list[dict] = field(default_factory=list)  # {platform, handle}
+    discoverable: bool = True
+    show_distance: bool = True
+    show_age: bool = False
+
+
+def lookup_options(db: Database) -> dict:
+    """Styles (by family), interests and social platforms; static data, read once."""
+    cached = _OPTIONS.get(id(db))
+    if cached is None:
+        with db.visitor() as s:
+            styles, interests, platforms = s.query(
+                "SELECT record::id(id) AS id, name, family FROM dance_style ORDER BY family, name;"
+                "SELECT record::id(id) AS id, name, category FROM interest ORDER BY category, name;"
+                "SELECT record::id(id) AS id, name, url_template, handle_pattern "
+                "FROM social_platform ORDER BY name;"
+            )
+        families: dict[str, list] = {}
+        for style in styles:
+            families.setdefault(style["family"], []).append(style)
+        cached = {"styles": styles, "families": families, "interests": interests,
+                  "platforms": {p["id"]: p for p in platforms}}
+        _OPTIONS[id(db)] = cached
+    return cached
+
+
+def search_cities(db: Database, query: str, limit: int = 8) -> list[dict]:
+    """City type-ahead: name, state and country, largest first."""
+    with db.visitor() as s:
+        rows = city_prefix_search(s, query, limit)
+    return [{"id": key_of(r["id"]), "name": r["name"], "state": r.get("state"),
+             "country": r.get("country"), "label": city_label(r)} for r in rows]
+
+
+def city_label(row: dict) -> str:
+    parts = [row.get("name"), row.get("state"), row.get("country")]
+    return ", ".join(p for p in parts if p)
+
+
+def own_profile(db: Database, user_key: str) -> dict:
+    """Everything of her own profile for the editor and ``/me``, private fields included."""
+    me = RecordID("user", user_key)
+    with db.member(user_key) as s:
+        row = s.one(
+            """SELECT *, owner.username AS username, owner.display_name AS display_name,
+                   city.name AS city_name, city.state.name AS city_state,
+                   city.country.name AS city_country,
+                   (SELECT record::id(out) AS style, out.name AS name, level, role
+                    FROM user_dance_style WHERE in = $me ORDER BY name) AS styles,
+                   (SELECT VALUE record::id(out) FROM user_interest WHERE in = $me) AS interests
+               FROM profile WHERE owner = $me LIMIT 1""",
+            {"me": me},
+        )
+    if row is None:
+        raise NotFound("no profile")
+    return _shape(row)
+
+
+def public_profile(db: Database, username: str, viewer_key: str | None = None) -> dict:
+    """What another person sees of ``username``: public fields only, distance if allowed.
+
+    Runs as the viewer (a member) or as the visitor; never selects private fields.
+    """
+    identity = db.member(viewer_key) if viewer_key else db.visitor()
+    with identity as s:
+        _, row, viewer = s.query(
+            """LET $u = (SELECT VALUE id FROM user WHERE username = $username LIMIT 1)[0];
+               SELECT owner.username AS username, owner.display_name AS display_name, pronouns,
+                   bio, avatar, cover, looking_for, height_cm, show_age, public_age,
+                   show_distance, location, social_links,
+                   city.name AS city_name, city.state.name AS city_state,
+                   city.country.name AS city_country,
+                   (SELECT out.name AS name, level, role FROM user_dance_style
+                    WHERE in = $u ORDER BY name) AS styles,
+                   (SELECT VALUE out.name FROM user_interest WHERE in = $u) AS interests
+               FROM profile WHERE owner = $u AND $u != NONE LIMIT 1;
+               SELECT VALUE location FROM profile WHERE owner = $viewer LIMIT 1;""",
+            {"username": (username or "").lower(),
+             "viewer": RecordID("user", viewer_key) if viewer_key else None},
+        )
+    if not row:
+        raise NotFound("no such dancer")
+    profile = _shape(row[0])
+    theirs = profile.pop("location", None)
+    mine = viewer[0] if viewer else None
+    profile["distance"] = (
+        format_distance(distance_km(mine, theirs))
+        if profile.pop("show_distance") and mine and theirs and viewer_key else None
+    )
+    profile["age"] = profile.pop("public_age") if profile.pop("show_age") else None
+    return profile
+
+
+def _shape(row: dict) -> dict:
+    row["id"] = key_of(row["id"]) if "id" in row else None
+    row.pop("owner", None)
+    row.pop("embedding", None)
+    for link in row.get("social_links") or []:
+        link["platform"] = key_of(link["platform"])
+    row["city_label"] = city_label({"name": row.get("city_name"), "state": row.get("city_state"),
+                                    "country": row.get("city_country")})
+    if row.get("city") is not None:
+        row["city"] = key_of(row["city"])
+    return row
+
+
+def distance_km(a: list[float], b: list[float]) -> float:
+    """Great-circle distance between two unit vectors (from their chord)."""
+    chord = math.dist(a, b)
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, chord / 2))
+
+
+def format_distance(km: float) -> str:
+    """Whole kilometres, or "< 1 km": never more precise than that."""
+    return "< 1 km" if km < 1 else f"{round(km):,} km"
+
+
+def age_on(birth: dt.date, today: dt.date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _int_in(raw: str, low: int, high: int, name: str, label: str, errors: dict):
+    if not (raw or "").strip():
+        return None
+    try:
+        value = int(float(raw))
+    except ValueError:
+        errors[name] = f"{label} must be a number."
+        return None
+    if not low <= value <= high:
+        errors[name] = f"{label} must be between {low} and {high}."
+        return None
+    return value
+
+
+def _check(db: Database, data: ProfileInput) -> tuple[dict, dict]:
+    """Validate the editor's input; return (values for the database, field errors)."""
+    options, errors, values = lookup_options(db), {}, {}
+    name = (data.display_name or "").strip()
+    if not 1 <= len(name) <= 80:
+        errors["display_name"] = "Enter a display name of up to 80 characters."
+    values["display_name"] = name
+    values["pronouns"] = (data.pronouns or "").strip() or None
+    if values["pronouns"] and len(values["pronouns"]) > 40:
+        errors["pronouns"] = "Keep pronouns under 40 characters."
+    if len(data.bio or "") > 10000:
+        errors["bio"] = "Keep your bio under 10,000 characters."
+    values["bio"] = (data.bio or "").replace("\r\n", "\n")
+    values["looking_for"] = [v for v in dict.fromkeys(data.looking_for) if v in LOOKING_FOR]
+    values["height_cm"] = _int_in(data.height_cm, 50, 260, "height_cm", "Height", errors)
+    values["birth_date"] = None
+    if (data.birth_date or "").strip():
+        try:
+            born = dt.date.fromisoformat(data.birth_date.strip())
+        except ValueError:
+            errors["birth_date"] = "Use the date picker or YYYY-MM-DD."
+        else:
+            age = age_on(born, dt.date.today())
+            if not 13 <= age <= 120:
+                errors["birth_date"] = "You must be at least 13 years old."
+            values["birth_date"] = dt.datetime.combine(born, dt.time(), dt.timezone.utc)
+            values["public_age"] = age if data.show_age else None
+    values.setdefault("public_age", None)
+    measurements = {}
+    for key, label in MEASUREMENTS.items():
+        number = _int_in(data.measurements.get(key, ""), 10, 250, f"m_{key}", label, errors)
+        if number is not None:
+            measurements[key] = number
+    values["measurements"] = measurements or None
+    values.update(_check_styles(data, options, errors))
+    values["interests"] = [RecordID("interest", i) for i in dict.fromkeys(data.interests)
+                           if any(o["id"] == i for o in options["interests"])]
+    values["social_links"] = _check_links(data.social_links, options["platforms"], errors)
+    values.update(discoverable=bool(data.discoverable), show_distance=bool(data.show_distance),
+                  show_age=bool(data.show_age))
+    return values, errors
+
+
+def _check_styles(data: ProfileInput, options: dict, errors: dict) -> dict:
+    known = {s["id"] for s in options["styles"]}
+    styles, seen = [], set()
+    for i, entry in enumerate(data.styles):
+        style = entry.get("style") or ""
+        if not style:
+            continue
+        if style not in known:
+            errors[f"styles-{i}"] = "Choose a style from the list."
+        elif style in seen:
+            errors[f"styles-{i}"] = "You listed this style twice."
+        elif entry.get("level") not in LEVELS or entry.get("role") not in ROLES:
+            errors[f"styles-{i}"] = "Choose a level and a role for this style."
+        else:
+            seen.add(style)
+            styles.append({"out": RecordID("dance_style", style), "level": entry["level"],
+                           "role": entry["role"]})
+    if len(styles) > MAX_STYLES:
+        errors["styles"] = f"List at most {MAX_STYLES} styles."
+    return {"styles": styles}
+
+
+def _check_links(links: list[dict], platforms: dict, errors: dict) -> list[dict]:
+    out = []
+    for i, link in enumerate(links):
+        platform, handle = link.get("platform") or "", (link.get("handle") or "").strip()
+        if not handle and not platform:
+            continue
+        handle = handle.lstrip("@") if platform != "website" else handle
+        spec = platforms.get(platform)
+        if spec is None:
+            errors[f"links-{i}"] = "Choose a platform."
+        elif not re.fullmatch(spec["handle_pattern"], handle):
+            errors[f"links-{i}"] = f"That is not a valid {spec['name']} handle."
+        else:
+            out.append({"platform": RecordID("social_platform", platform), "handle": handle})
+    if len(out) > MAX_LINKS:
+        errors["links"] = f"Add at most {MAX_LINKS} links."
+    return out
+
+
+def resolve_city(db: Database, data: ProfileInput) -> tuple[RecordID | None, list[dict]]:
+    """The chosen city: the id the type-ahead set, else the one city the text names.
+
+    Returns (city, choices): when the text is ambiguous, ``choices`` lists the candidates so
+    the form (without JavaScript) can ask which one.
+    """
+    if data.city_id:
+        return RecordID("city", int(data.city_id)) if data.city_id.isdigit() else None, []
+    query = (data.city_query or "").split(",")[0].strip()
+    if not query:
+        return None, []
+    found = search_cities(db, query, limit=6)
+    exact = [c for c in found if c["name"].lower() == query.lower()]
+    candidates = exact or found
+    if len(candidates) == 1:
+        return RecordID("city", int(candidates[0]["id"])), []
+    return None, candidates
+
+
+def update_profile(db: Database, user_key: str, data: ProfileInput) -> None:
+    """Save the whole profile in one transaction, styles and interests included.
+
+    Raises ``Invalid`` (field → reason); ``city_choices`` on the exception lists candidates
+    when the city text was ambiguous.
+    """
+    values, errors = _check(db, data)
+    city, choices = resolve_city(db, data)
+    if (data.city_id or data.city_query.strip()) and city is None:
+        errors["city"] = ("Which one? Choose your city below." if choices
+                          else "We could not find that city. Type its name and pick from the list.")
+    if errors:
+        exc = Invalid("profile not saved", errors)
+        exc.city_choices = choices
+        raise exc
+    me = RecordID("user", user_key)
+    styles = [{"in": me, **s} for s in values.pop("styles")]
+    interests = [{"in": me, "out": i} for i in values.pop("interests")]
+    display_name = values.pop("display_name")
+    with db.member(user_key) as s:
+        s.query(
+            """BEGIN TRANSACTION;
+               UPDATE $me SET display_name = $display_name;
+               UPDATE profile MERGE $values WHERE owner = $me;
+               UPDATE profile SET city = $city,
+                   location = IF $city != NONE THEN $city.vector ELSE NONE END
+                   WHERE owner = $me;
+               DELETE user_dance_style WHERE in = $me;
+               IF array::len($styles) > 0 { INSERT RELATION INTO user_dance_style $styles RETURN NONE; };
+               DELETE user_interest WHERE in = $me;
+               IF array::len($interests) > 0 { INSERT RELATION INTO user_interest $interests RETURN NONE; };
+               COMMIT TRANSACTION;""",
+            {"me": me, "display_name": display_name, "values": values, "city": city,
+             "styles": styles, "interests": interests},
+        )
+
+
+IMAGE_UPDATES = {
+    "avatar": "UPDATE profile SET avatar = $image WHERE owner = $me RETURN NONE",
+    "cover": "UPDATE profile SET cover = $image WHERE owner = $me RETURN NONE",
+}
+
+
+def set_image(db: Database, user_key: str, slot: str, image: dict | None) -> None:
+    """Set (or clear, with None) her avatar or cover image."""
+    if slot not in IMAGE_UPDATES:
+        raise NotFound("no such image slot")
+    with db.member(user_key) as s:
+        s.query(IMAGE_UPDATES[slot], {"me": RecordID("user", user_key), "image": image})

@@ -1,0 +1,117 @@
+"""The profile editor (``/me/profile``), the city type-ahead, and a dancer's public profile."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..db import Invalid, NotFound
+from ..extensions import get_db
+from ..forms import EmptyForm
+from ..services import profiles
+
+bp = Blueprint("profile", __name__)
+
+STYLE_ROWS_EXTRA = 2
+LINK_ROWS_EXTRA = 2
+
+
+def _rows(prefix: str, names: tuple[str, ...]) -> list[dict]:
+    """Repeated field groups (``styles-0-style``, ``styles-0-level``…) in index order."""
+    rows: dict[int, dict] = {}
+    for key, value in request.form.items():
+        parts = key.split("-")
+        if len(parts) == 3 and parts[0] == prefix and parts[1].isdigit() and parts[2] in names:
+            index = int(parts[1])
+            if index < 50:
+                rows.setdefault(index, {})[parts[2]] = value.strip()
+    return [rows[i] for i in sorted(rows)]
+
+
+def parse_profile_form() -> profiles.ProfileInput:
+    form = request.form
+    return profiles.ProfileInput(
+        display_name=form.get("display_name", ""),
+        pronouns=form.get("pronouns", ""),
+        bio=form.get("bio", ""),
+        looking_for=form.getlist("looking_for"),
+        styles=_rows("styles", ("style", "level", "role")),
+        interests=form.getlist("interests"),
+        city_id=form.get("city_id", "").strip(),
+        city_query=form.get("city_query", ""),
+        height_cm=form.get("height_cm", ""),
+        birth_date=form.get("birth_date", ""),
+        measurements={k: form.get(f"m_{k}", "") for k in profiles.MEASUREMENTS},
+        social_links=_rows("links", ("platform", "handle")),
+        discoverable="discoverable" in form,
+        show_distance="show_distance" in form,
+        show_age="show_age" in form,
+    )
+
+
+def _editor(values: dict, errors: dict | None = None, choices=None, status: int = 200):
+    return render_template(
+        "profile/edit.html", p=values, errors=errors or {}, city_choices=choices or [],
+        options=profiles.lookup_options(get_db()), levels=profiles.LEVELS, roles=profiles.ROLES,
+        looking=profiles.LOOKING_FOR, measurement_fields=profiles.MEASUREMENTS,
+        style_rows=len(values.get("styles") or []) + STYLE_ROWS_EXTRA,
+        link_rows=len(values.get("social_links") or []) + LINK_ROWS_EXTRA,
+        form=EmptyForm(),
+    ), status
+
+
+@bp.get("/me/profile")
+@login_required
+def edit():
+    """The whole profile in one form that works without JavaScript."""
+    return _editor(profiles.own_profile(get_db(), current_user.key))
+
+
+@bp.post("/me/profile")
+@login_required
+def update():
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("profile.edit"))
+    data = parse_profile_form()
+    try:
+        profiles.update_profile(get_db(), current_user.key, data)
+    except Invalid as exc:
+        # Show what she typed, not what is stored.
+        values = profiles.own_profile(get_db(), current_user.key)
+        values.update(_echo(data))
+        return _editor(values, exc.fields, getattr(exc, "city_choices", []), status=400)
+    flash("Profile saved.", "success")
+    return redirect(url_for("account.show"))
+
+
+def _echo(data: profiles.ProfileInput) -> dict:
+    birth = data.birth_date
+    return {
+        "display_name": data.display_name, "pronouns": data.pronouns, "bio": data.bio,
+        "looking_for": data.looking_for, "styles": data.styles, "interests": data.interests,
+        "city_label": data.city_query, "city": data.city_id or None, "height_cm": data.height_cm,
+        "birth_date_text": birth, "measurements": data.measurements,
+        "social_links": data.social_links, "discoverable": data.discoverable,
+        "show_distance": data.show_distance, "show_age": data.show_age,
+    }
+
+
+@bp.get("/api/cities")
+def cities():
+    """City type-ahead: ``?q=ber`` → ``[{id, name, state, country, label}]``."""
+    query = request.args.get("q", "")[:60]
+    response = jsonify(profiles.search_cities(get_db(), query))
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/@<username>")
+def public(username: str):
+    """A dancer's public profile, as the viewer (or the visitor) may see it."""
+    viewer = current_user.key if current_user.is_authenticated else None
+    try:
+        profile = profiles.public_profile(get_db(), username, viewer)
+    except NotFound:
+        return render_template("errors/error.html", code=404, title="Not found",
+                               text="There is no dancer with that name here."), 404
+    return render_template("profile/public.html", p=profile)
