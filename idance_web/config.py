@@ -50,6 +50,13 @@ class Config:
     apple_team_id: str = ""
     apple_key_id: str = ""
     apple_private_key: str = ""
+    # Provider endpoints: the real ones by default; tests point them at a local provider.
+    google_metadata_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    facebook_authorize_url: str = "https://www.facebook.com/v22.0/dialog/oauth"
+    facebook_token_url: str = "https://graph.facebook.com/v22.0/oauth/access_token"
+    facebook_graph_url: str = "https://graph.facebook.com/v22.0"
+    apple_metadata_url: str = "https://appleid.apple.com/.well-known/openid-configuration"
+    apple_audience: str = "https://appleid.apple.com"  # the `aud` of the Apple client secret
     extra: dict = field(default_factory=dict)  # test hooks and provider overrides
 
     @property

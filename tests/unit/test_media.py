@@ -1,0 +1,604 @@
+"""The image pipeline and media storage, on real images generated here."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import struct
+import tempfile
+import time
+import warnings
+import zlib
+from types import SimpleNamespace
+
+import pytest
+from PIL import GifImagePlugin, Image, ImageCms, ImageFile, PngImagePlugin
+
+from idance_web import media
+from idance_web.config import Config, ConfigError
+from idance_web.media import (
+    KEY_PATTERN, ImageTooLarge, InvalidAlt, LocalStorage, MediaError, MediaNotFound,
+    S3Storage, StorageError, UnsupportedImage, UploadTooLarge, guess_served_content_type,
+    process_image, save_image, storage_from_config,
+)
+
+MB = 1_048_576
+ACCEPTED = "JPEG, PNG, WebP or GIF"
+SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def encode(im: Image.Image, fmt: str, **params) -> bytes:
+    buffer = io.BytesIO()
+    im.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def process(data, **kwargs):
+    kwargs.setdefault("max_bytes", 10 * MB)
+    kwargs.setdefault("alt", "A dancer mid-spin")
+    return process_image(data, **kwargs)
+
+
+def noise(size: tuple[int, int]) -> Image.Image:
+    return Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+
+
+def png_header_only(width: int, height: int, idat: bytes) -> bytes:
+    """A PNG declaring any size, with whatever IDAT we choose: a bomb costs a few bytes."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(
+            ">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat)
+            + chunk(b"IEND", b""))
+
+
+def gif_with_frames(count: int) -> bytes:
+    """A 1×1 GIF of ``count`` frames, built by hand (Pillow would take far longer)."""
+    header = b"GIF89a" + bytes([1, 0, 1, 0, 0x80, 0, 0]) + b"\x00\x00\x00\xff\xff\xff"
+    frame = b"\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00" + b"\x02\x02\x44\x01\x00"
+    return header + frame * count + b"\x3b"
+
+
+def webp_chunks(data: bytes) -> list[bytes]:
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    chunks, offset = [], 12
+    while offset < len(data):
+        kind, size = data[offset:offset + 4], struct.unpack("<I", data[offset + 4:offset + 8])[0]
+        chunks.append(kind)
+        offset += 8 + size + (size & 1)
+    return chunks
+
+
+def jpeg_markers(data: bytes) -> list[int]:
+    assert data[:2] == b"\xff\xd8"
+    markers, offset = [], 2
+    while offset < len(data):
+        marker = data[offset + 1]
+        markers.append(marker)
+        if marker == 0xDA:  # start of scan: entropy-coded data follows
+            break
+        offset += 2 + struct.unpack(">H", data[offset + 2:offset + 4])[0]
+    return markers
+
+
+SECRET_XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">secret-xmp</x:xmpmeta>'
+SECRETS = (b"Exif", b"SecretCam", b"secret-xmp", b"xmpmeta", b"secret comment", b"ICC_PROFILE",
+           b"acsp")
+
+
+def secret_exif(orientation: int = 1) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "SecretCam"
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 7.0)}  # GPS IFD
+    return exif.tobytes()
+
+
+def tagged_jpeg(icc: bool = True) -> bytes:
+    """300×200, left half red and right half blue, carrying GPS, orientation 6, XMP, comment."""
+    im = Image.new("RGB", (300, 200), "blue")
+    im.paste("red", (0, 0, 150, 200))
+    extra = {"icc_profile": SRGB_ICC} if icc else {}
+    return encode(im, "JPEG", quality=95, exif=secret_exif(6), comment=b"secret comment",
+                  xmp=SECRET_XMP, **extra)
+
+
+def tagged_png() -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "secret comment")
+    info.add_itxt("XML:com.adobe.xmp", SECRET_XMP.decode())
+    return encode(Image.new("RGBA", (300, 200), "red"), "PNG", pnginfo=info,
+                  exif=secret_exif(), icc_profile=SRGB_ICC)
+
+
+def tagged_gif() -> bytes:
+    return encode(Image.new("RGB", (300, 200), "red"), "GIF", comment=b"secret comment")
+
+
+def tagged_webp() -> bytes:
+    return encode(Image.new("RGB", (300, 200), "red"), "WEBP", exif=secret_exif(),
+                  xmp=SECRET_XMP, icc_profile=SRGB_ICC)
+
+
+def assert_no_metadata(name: str, variant) -> None:
+    data = variant.data
+    for secret in SECRETS:
+        assert secret not in data, (name, secret)
+    if variant.content_type == "image/webp":
+        assert set(webp_chunks(data)) <= {b"VP8 ", b"VP8L", b"VP8X", b"ALPH"}, name
+    else:
+        # Only SOI/DQT/SOF/DHT/SOS and the like: no APPn (EXIF, XMP, ICC) and no COM.
+        assert not [m for m in jpeg_markers(data) if 0xE1 <= m <= 0xEF or m == 0xFE], name
+    out = Image.open(io.BytesIO(data))
+    assert not out.getexif(), name
+    assert not {"exif", "xmp", "icc_profile", "comment"} & set(out.info), name
+
+
+# --- metadata and orientation -------------------------------------------------------------
+
+def test_tagged_jpeg_fixture_really_carries_the_metadata():
+    reopened = Image.open(io.BytesIO(tagged_jpeg()))
+    assert reopened.getexif().get_ifd(0x8825)[1] == "N"
+    assert reopened.getexif()[0x0112] == 6
+    assert {"xmp", "comment", "icc_profile"} <= set(reopened.info)
+
+
+@pytest.mark.parametrize("make", [tagged_jpeg, lambda: tagged_jpeg(icc=False), tagged_png,
+                                  tagged_gif, tagged_webp])
+def test_every_variant_is_free_of_metadata(make):
+    data = make()
+    assert any(secret in data for secret in SECRETS[1:5])  # the fixture does carry secrets
+    processed = process(data)
+    assert set(processed.variants) == {"large", "medium", "medium_jpeg", "thumb"}
+    for name, variant in processed.variants.items():
+        assert_no_metadata(name, variant)
+
+
+def test_orientation_is_applied():
+    processed = process(tagged_jpeg())
+    assert (processed.width, processed.height) == (200, 300)
+    for name, variant in processed.variants.items():
+        out = Image.open(io.BytesIO(variant.data))
+        # Upright: 200 wide and 300 high, the red left half now on top.
+        assert out.size == (variant.width, variant.height)
+        assert variant.width < variant.height
+        out = out.convert("RGB")
+        top = out.getpixel((out.width // 2, out.height // 4))
+        bottom = out.getpixel((out.width // 2, 3 * out.height // 4))
+        assert top[0] > 200 and top[2] < 60, (name, top)
+        assert bottom[2] > 200 and bottom[0] < 60, (name, bottom)
+
+
+def test_variant_sizes_follow_the_longest_side_and_never_upscale():
+    big = process(encode(Image.new("RGB", (3000, 1500), "green"), "PNG"))
+    assert {n: (v.width, v.height) for n, v in big.variants.items()} == {
+        "large": (1200, 600), "medium": (480, 240), "medium_jpeg": (480, 240),
+        "thumb": (160, 80)}
+    small = process(encode(Image.new("RGB", (100, 50), "green"), "PNG"))
+    assert {(v.width, v.height) for v in small.variants.values()} == {(100, 50)}
+
+
+def test_keys_are_content_addressed_and_deterministic():
+    data = encode(noise((600, 450)), "PNG")
+    first, second = process(data), process(data)
+    assert first.record() == second.record()
+    assert first.key == hashlib.sha256(data).hexdigest()
+    for variant in first.variants.values():
+        digest = hashlib.sha256(variant.data).hexdigest()
+        ext = "webp" if variant.content_type == "image/webp" else "jpg"
+        assert variant.key == f"img/{digest[:2]}/{digest[2:]}.{ext}"
+        assert KEY_PATTERN.fullmatch(variant.key)
+        assert variant.size == len(variant.data)
+    assert len({v.key for v in first.variants.values()}) == 4
+
+
+def test_transparency_kept_in_webp_and_flattened_on_white_in_jpeg():
+    im = Image.new("RGBA", (40, 40), (0, 0, 0, 0))
+    im.paste((255, 0, 0, 255), (0, 0, 20, 40))
+    processed = process(encode(im, "PNG"))
+    webp = Image.open(io.BytesIO(processed.variants["medium"].data))
+    assert webp.mode == "RGBA"
+    assert webp.getpixel((35, 20))[3] == 0 and webp.getpixel((5, 20))[3] == 255
+    jpeg = Image.open(io.BytesIO(processed.variants["medium_jpeg"].data))
+    assert jpeg.mode == "RGB"
+    assert min(jpeg.getpixel((35, 20))) > 240  # white where it was transparent
+    assert jpeg.getpixel((5, 20))[0] > 200 and jpeg.getpixel((5, 20))[1] < 60
+
+
+def test_sixteen_bit_grey_is_scaled_not_clipped():
+    processed = process(encode(Image.new("I;16", (20, 20), 40000), "PNG"))
+    grey = Image.open(io.BytesIO(processed.variants["thumb"].data)).convert("L")
+    assert 140 < grey.getpixel((10, 10)) < 175  # 40000 / 256 ≈ 156, not 255
+
+
+def test_cmyk_jpeg_comes_out_rgb():
+    processed = process(encode(Image.new("CMYK", (30, 30), (0, 255, 255, 0)), "JPEG"))
+    out = Image.open(io.BytesIO(processed.variants["thumb"].data)).convert("RGB")
+    red = out.getpixel((15, 15))
+    assert red[0] > 200 and red[1] < 60 and red[2] < 60
+
+
+# --- refusals -----------------------------------------------------------------------------
+
+def test_png_bomb_is_refused_before_decoding():
+    bomb = png_header_only(50_000, 50_000, zlib.compress(b"\x00" * 6251 * 8, 9))
+    assert len(bomb) < 4096
+    with pytest.raises(ImageTooLarge) as caught:
+        process(bomb)
+    assert caught.value.status == 422 and "too large" in caught.value.message
+
+
+def test_per_call_pixel_cap_is_checked_on_the_header():
+    # 8000×6000 is below Pillow's own limit but above ours; the IDAT is garbage, so a decode
+    # attempt would have reported a damaged image instead.
+    with pytest.raises(ImageTooLarge):
+        process(png_header_only(8000, 6000, b"not zlib at all"))
+    small = encode(Image.new("RGB", (100, 100), "red"), "PNG")
+    with pytest.raises(ImageTooLarge):
+        process(small, max_pixels=9_999)
+    assert process(small, max_pixels=10_000).width == 100
+    assert Image.MAX_IMAGE_PIXELS == int(1024 * 1024 * 1024 // 4 // 3)  # global left alone
+
+
+@pytest.mark.parametrize("warning_action, max_pixels", [
+    ("error", 200_000_000),  # Pillow's warning raised as an error is mapped, even above our cap
+    ("ignore", 40_000_000),  # a warning that is only logged: our own cap still refuses
+])
+def test_pillow_bomb_warning_range_is_refused_either_way(warning_action, max_pixels):
+    header = png_header_only(10_000, 10_000, b"\x00")  # 100 MP: Pillow warns, not raises
+    with warnings.catch_warnings():
+        warnings.simplefilter(warning_action, Image.DecompressionBombWarning)
+        with pytest.raises(ImageTooLarge):
+            process(header, max_pixels=max_pixels)
+
+
+def test_truncated_images_are_refused():
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    jpeg = encode(noise((256, 256)), "JPEG", quality=90)
+    png = encode(noise((128, 128)), "PNG")
+    for damaged in (jpeg[: len(jpeg) // 2], png[: len(png) // 2]):
+        with pytest.raises(UnsupportedImage) as caught:
+            process(damaged)
+        assert "damaged or incomplete" in caught.value.message
+
+
+def psd_header() -> bytes:
+    return b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, 10, 10, 8, 3) + b"\x00" * 64
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda: b"<!DOCTYPE html><html><script>alert(1)</script></html>", "SVG and HTML files"),
+    (lambda: b'\xef\xbb\xbf<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" '
+             b'onload="alert(1)"/>', "SVG and HTML files"),
+    (lambda: encode(Image.new("RGB", (8, 8), "red"), "TIFF"), "TIFF files"),
+    (psd_header, "Photoshop (PSD) files"),
+    (lambda: encode(Image.new("RGB", (8, 8), "red"), "EPS"), "PostScript (EPS) files"),
+    (lambda: encode(Image.new("RGB", (8, 8), "red"), "BMP"), "BMP files"),
+    (lambda: b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, "HEIC/AVIF"),
+    (lambda: os.urandom(512), f"This file is not a {ACCEPTED} image"),
+])
+def test_other_types_are_refused_with_a_clear_message(make, expected):
+    with pytest.raises(UnsupportedImage) as caught:
+        process(make())
+    assert caught.value.status == 422
+    assert caught.value.message.startswith(expected)
+    assert ACCEPTED in caught.value.message
+
+
+def test_html_named_jpg_is_refused_from_its_content(tmp_path):
+    path = tmp_path / "x.jpg"
+    path.write_bytes(b"<html><body onload=alert(1)>hi</body></html>")
+    with path.open("rb") as upload, pytest.raises(UnsupportedImage) as caught:
+        process(upload)
+    assert caught.value.message.startswith("SVG and HTML files are not accepted")
+
+
+def test_empty_file_is_refused():
+    with pytest.raises(UnsupportedImage, match="empty"):
+        process(b"")
+
+
+def test_oversize_upload_is_refused_first_and_streams_are_not_read_past_the_cap():
+    class CountingStream(io.BytesIO):
+        requested = 0
+
+        def read(self, size=-1):
+            CountingStream.requested = size
+            return super().read(size)
+
+    data = encode(Image.new("RGB", (10, 10), "red"), "PNG")
+    with pytest.raises(UploadTooLarge) as caught:
+        process(CountingStream(data + b"\x00" * 10 * MB), alt="")  # size beats alt
+    assert caught.value.status == 413 and "10 MB" in caught.value.message
+    assert CountingStream.requested == 10 * MB + 1
+    with pytest.raises(UploadTooLarge):
+        process(data, max_bytes=len(data) - 1)
+    assert process(data, max_bytes=len(data)).width == 10
+
+
+@pytest.mark.parametrize("alt", ["", "   \n\t", None, "x" * 301])
+def test_alt_text_is_required_and_bounded(alt):
+    with pytest.raises(InvalidAlt) as caught:
+        process(encode(Image.new("RGB", (4, 4)), "PNG"), alt=alt)
+    assert caught.value.status == 422
+
+
+def test_alt_text_is_trimmed_and_collapsed():
+    data = encode(Image.new("RGB", (4, 4)), "PNG")
+    assert process(data, alt="  Two   dancers\n at dusk ").alt == "Two dancers at dusk"
+    assert process(data, alt="y" * 300).alt == "y" * 300
+
+
+# --- animated GIFs ------------------------------------------------------------------------
+
+def test_animated_gif_keeps_its_first_frame():
+    frames = [Image.new("RGB", (40, 30), colour) for colour in ("red", "lime", "blue")]
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+    assert Image.open(io.BytesIO(data)).n_frames == 3
+    processed = process(data)
+    out = Image.open(io.BytesIO(processed.variants["medium"].data))
+    assert getattr(out, "n_frames", 1) == 1
+    pixel = out.convert("RGB").getpixel((20, 15))
+    assert pixel[0] > 200 and pixel[1] < 60 and pixel[2] < 60
+
+
+def test_gif_with_a_huge_frame_count_costs_one_frame(monkeypatch):
+    def no_counting(self):
+        raise AssertionError("frames were counted or walked")
+
+    monkeypatch.setattr(GifImagePlugin.GifImageFile, "n_frames", property(no_counting))
+    monkeypatch.setattr(GifImagePlugin.GifImageFile, "is_animated", property(no_counting))
+    data = gif_with_frames(200_000)
+    started = time.perf_counter()
+    processed = process(data)
+    assert time.perf_counter() - started < 2
+    assert (processed.width, processed.height) == (1, 1)
+
+
+# --- errors -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("error, status", [
+    (UploadTooLarge, 413), (UnsupportedImage, 422), (ImageTooLarge, 422), (InvalidAlt, 422),
+    (MediaNotFound, 404), (StorageError, 503),
+])
+def test_errors_carry_their_status(error, status):
+    assert issubclass(error, MediaError)
+    assert error("msg").status == status and error("msg").message == "msg"
+    assert MediaError("msg", 418).status == 418
+
+
+def test_served_content_type_comes_from_our_own_keys_only():
+    assert guess_served_content_type("img/ab/" + "c" * 62 + ".webp") == "image/webp"
+    assert guess_served_content_type("img/ab/" + "c" * 62 + ".jpg") == "image/jpeg"
+    for key in ("img/a.svg", "img/a.html", "img/a.webp\n", "../a.jpg", "", "img/A.JPG"):
+        with pytest.raises(MediaNotFound):
+            guess_served_content_type(key)
+
+
+# --- local storage ------------------------------------------------------------------------
+
+WEBP_KEY = "img/ab/" + "c" * 62 + ".webp"
+BAD_KEYS = [
+    "../../x\x00.jpg", "../x.jpg", "/etc/passwd.jpg", "img/../../x.webp", "img\\..\\x.webp",
+    "img/a.webp\n", "img//a.webp", ".hidden.webp", "img/a.webp.jpg", "img/a.svg",
+    "IMG/A.WEBP", "img/a.webp/", "~/a.jpg", "img/%2e%2e/a.jpg", "",
+]
+
+
+def files_under(path) -> list[str]:
+    return sorted(os.path.relpath(os.path.join(d, f), path)
+                  for d, _, names in os.walk(path) for f in names)
+
+
+def test_local_round_trip(tmp_path):
+    storage = LocalStorage(tmp_path / "media", base_url="/media")
+    assert not storage.exists(WEBP_KEY)
+    storage.put(WEBP_KEY, b"webp-bytes", "image/webp")
+    assert storage.exists(WEBP_KEY)
+    stream, content_type = storage.open(WEBP_KEY)
+    with stream:
+        assert stream.read() == b"webp-bytes"
+    assert content_type == "image/webp"
+    assert storage.url(WEBP_KEY) == "/media/" + WEBP_KEY
+    assert files_under(tmp_path / "media") == [WEBP_KEY]
+    assert os.stat(tmp_path / "media" / WEBP_KEY).st_mode & 0o777 == 0o644
+    storage.delete(WEBP_KEY)
+    storage.delete(WEBP_KEY)  # a second delete is not an error
+    assert not storage.exists(WEBP_KEY)
+    with pytest.raises(MediaNotFound):
+        storage.open(WEBP_KEY)
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+def test_bad_keys_never_reach_the_filesystem(tmp_path, monkeypatch, key):
+    storage = LocalStorage(tmp_path / "media")
+
+    def touched(*args, **kwargs):
+        raise AssertionError(f"filesystem touched with {args!r}")
+
+    for name in ("realpath", "isfile", "join"):
+        monkeypatch.setattr(os.path, name, touched)
+    for name in ("makedirs", "unlink", "replace", "chmod", "fdopen"):
+        monkeypatch.setattr(os, name, touched)
+    monkeypatch.setattr(tempfile, "mkstemp", touched)
+    monkeypatch.setattr(media, "open", touched, raising=False)
+    for call in (lambda: storage.put(key, b"x", "image/jpeg"), lambda: storage.open(key),
+                 lambda: storage.delete(key), lambda: storage.exists(key),
+                 lambda: storage.url(key)):
+        with pytest.raises(MediaNotFound):
+            call()
+    monkeypatch.undo()
+    assert files_under(tmp_path) == []
+
+
+def test_symlink_out_of_the_root_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "img").symlink_to(outside)
+    storage = LocalStorage(tmp_path / "media")
+    with pytest.raises(MediaNotFound):
+        storage.put("img/ab.webp", b"x", "image/webp")
+    assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+def test_failed_write_leaves_no_file_and_no_temp(tmp_path, monkeypatch, failing):
+    storage = LocalStorage(tmp_path / "media")
+
+    def broken(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, failing, broken)
+    with pytest.raises(StorageError) as caught:
+        storage.put(WEBP_KEY, b"x" * 1000, "image/webp")
+    monkeypatch.undo()
+    assert caught.value.status == 503
+    assert files_under(tmp_path / "media") == []
+
+
+class FailingStorage(LocalStorage):
+    """Local storage whose n-th put fails."""
+
+    def __init__(self, root, fail_on: int) -> None:
+        super().__init__(root)
+        self.fail_on, self.puts = fail_on, 0
+
+    def put(self, key, data, content_type):
+        self.puts += 1
+        if self.puts == self.fail_on:
+            raise StorageError("disk on fire")
+        super().put(key, data, content_type)
+
+
+@pytest.fixture(scope="module")
+def processed():
+    return process(encode(noise((600, 450)), "PNG"), alt="Noise")
+
+
+def test_save_image_stores_every_variant_and_returns_the_record(tmp_path, processed):
+    storage = LocalStorage(tmp_path)
+    record = save_image(storage, processed)
+    assert record == processed.record()
+    assert record["alt"] == "Noise" and "data" not in record["variants"]["large"]
+    for variant in processed.variants.values():
+        stream, content_type = storage.open(variant.key)
+        with stream:
+            assert stream.read() == variant.data
+        assert content_type == variant.content_type
+    assert len(files_under(tmp_path)) == len(processed.variants) == 4
+
+
+def test_failure_mid_save_leaves_nothing(tmp_path, processed):
+    storage = FailingStorage(tmp_path, fail_on=2)
+    with pytest.raises(StorageError, match="disk on fire"):
+        save_image(storage, processed)
+    assert storage.puts == 2
+    assert files_under(tmp_path) == []
+
+
+def test_failure_mid_save_keeps_files_it_did_not_write(tmp_path, processed):
+    shared = processed.variants["large"]  # as if another record uploaded the same picture
+    LocalStorage(tmp_path).put(shared.key, shared.data, shared.content_type)
+    storage = FailingStorage(tmp_path, fail_on=3)
+    with pytest.raises(StorageError):
+        save_image(storage, processed)
+    assert files_under(tmp_path) == [shared.key]
+
+
+# --- S3 (moto stands in for R2: the only fake in this file) -------------------------------
+
+ENDPOINT = "https://account.r2.cloudflarestorage.example"
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    from moto import mock_aws
+
+    monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", ENDPOINT)
+    with mock_aws():
+        import boto3
+
+        boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1",
+                     aws_access_key_id="k", aws_secret_access_key="s").create_bucket(
+            Bucket="idance-media")
+        yield S3Storage("idance-media", ENDPOINT, "k", "s", "https://media.idance.example")
+
+
+def test_s3_round_trip(s3):
+    assert not s3.exists(WEBP_KEY)
+    s3.put(WEBP_KEY, b"webp-bytes", "image/webp")
+    assert s3.exists(WEBP_KEY)
+    body, content_type = s3.open(WEBP_KEY)
+    assert body.read() == b"webp-bytes" and content_type == "image/webp"
+    head = s3.client.head_object(Bucket="idance-media", Key=WEBP_KEY)
+    assert head["ContentType"] == "image/webp"
+    assert head["CacheControl"] == "public, max-age=31536000, immutable"
+    assert s3.url(WEBP_KEY) == "https://media.idance.example/" + WEBP_KEY
+    s3.delete(WEBP_KEY)
+    assert not s3.exists(WEBP_KEY)
+    with pytest.raises(MediaNotFound):
+        s3.open(WEBP_KEY)
+    with pytest.raises(MediaNotFound):
+        s3.put("../x.webp", b"x", "image/webp")
+
+
+def test_s3_save_image_and_rollback(s3, processed):
+    assert save_image(s3, processed) == processed.record()
+    for variant in processed.variants.values():
+        assert s3.open(variant.key)[0].read() == variant.data
+        s3.delete(variant.key)
+    broken = S3Storage("idance-media", ENDPOINT, "k", "s")
+    real_put = broken.put
+    calls = []
+
+    def put_then_fail(key, data, content_type):
+        calls.append(key)
+        if len(calls) == 3:
+            raise StorageError("network down")
+        real_put(key, data, content_type)
+
+    broken.put = put_then_fail
+    with pytest.raises(StorageError):
+        save_image(broken, processed)
+    assert len(calls) == 3
+    assert not any(s3.exists(v.key) for v in processed.variants.values())
+
+
+def test_s3_unavailable_bucket_is_a_storage_error(s3):
+    missing = S3Storage("no-such-bucket", ENDPOINT, "k", "s")
+    with pytest.raises(StorageError) as caught:
+        missing.put(WEBP_KEY, b"x", "image/webp")
+    assert caught.value.status == 503
+
+
+# --- choosing the storage -----------------------------------------------------------------
+
+def test_storage_from_config_defaults_to_local(tmp_path):
+    storage = storage_from_config(Config(media_root=str(tmp_path)))
+    assert isinstance(storage, LocalStorage) and storage.root == os.path.realpath(tmp_path)
+    assert storage.url(WEBP_KEY) == "/media/" + WEBP_KEY
+
+
+def test_storage_from_config_s3():
+    config = SimpleNamespace(
+        media_backend="s3", media_root="unused", s3_bucket="b", s3_endpoint_url=ENDPOINT,
+        s3_access_key_id="k", s3_secret_access_key="s", s3_public_url="https://cdn.example/m/")
+    storage = storage_from_config(config)
+    assert isinstance(storage, S3Storage) and storage.bucket == "b"
+    assert storage.client.meta.endpoint_url == ENDPOINT
+    assert storage.url(WEBP_KEY) == "https://cdn.example/m/" + WEBP_KEY
+
+
+def test_storage_from_config_refuses_incomplete_or_unknown_settings():
+    with pytest.raises(ConfigError) as caught:
+        storage_from_config(SimpleNamespace(media_backend="s3", s3_bucket="b"))
+    assert "IDANCE_S3_ACCESS_KEY_ID" in str(caught.value)
+    assert "IDANCE_S3_SECRET_ACCESS_KEY" in str(caught.value)
+    assert "IDANCE_S3_BUCKET" not in str(caught.value)
+    with pytest.raises(ConfigError, match="IDANCE_MEDIA_BACKEND"):
+        storage_from_config(SimpleNamespace(media_backend="ftp", media_root="x"))
