@@ -62,13 +62,20 @@ def configure_database(app: Flask) -> None:
     from .media import storage_from_config
 
     app.extensions["idance.db"] = Database(app.config["IDANCE"])
+    from .page_cache import PublicCache
+
     app.extensions["idance.storage"] = storage_from_config(app.config["IDANCE"])
+    app.extensions["idance.public_cache"] = PublicCache(
+        app.extensions["idance.db"], follow=app.config["IDANCE"].follow_changes)
 
 
 def configure_extensions(app: Flask) -> None:
+    from .oauth import oauth
+
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    oauth.init_app(app)  # registers the configured sign-in providers
 
 
 def configure_security(app: Flask) -> None:
@@ -84,9 +91,10 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from .views import account, auth, health, pages, profile
+    from .views import account, auth, health, oauth, pages, profile, public
 
-    for blueprint in (pages.bp, health.bp, auth.bp, account.bp, profile.bp):
+    for blueprint in (pages.bp, health.bp, auth.bp, account.bp, profile.bp, oauth.bp,
+                      public.bp):
         app.register_blueprint(blueprint)
 
 

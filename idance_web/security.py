@@ -6,6 +6,7 @@ import secrets
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
 
 
 def csp_nonce() -> str:
@@ -35,12 +36,26 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+class PublicAwareSessionInterface(SecureCookieSessionInterface):
+    """Signed-cookie sessions that stay out of public pages.
+
+    A cached public page is shared by every visitor, so its response may carry no
+    ``Set-Cookie`` and no ``Vary: Cookie``: views mark such responses with ``g.public_page``.
+    """
+
+    def save_session(self, app, session, response):
+        if g.get("public_page"):
+            return
+        super().save_session(app, session, response)
+
+
 def init_security(app: Flask) -> None:
     """Register the user loader, the header hook and the nonce helper on ``app``."""
     from .extensions import get_db, login_manager
     from .services.accounts import load_session_user
 
     production = app.config["IDANCE"].is_production
+    app.session_interface = PublicAwareSessionInterface()
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue."
 

@@ -21,7 +21,7 @@ PASSWORD = "correct horse battery"
 def make_config(**changes) -> Config:
     """A test configuration on a fresh ``mem://`` database."""
     base = Config(env="test", db_url="mem://", secret_key=TEST_SECRET, db_jwt_key=TEST_JWT_KEY,
-                  auto_migrate=False)
+                  auto_migrate=False, follow_changes=False)
     return base.with_overrides(**changes)
 
 

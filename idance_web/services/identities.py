@@ -27,6 +27,8 @@ class ProviderProfile:
     email: str | None = None  # as the provider sent it (None when it sent none)
     email_verified: bool = False
     name: str = ""
+    # The address a new account may take: the provider's, unless it said it is unverified.
+    account_email: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
-"""The profile editor (``/me/profile``), the city type-ahead, and a dancer's public profile."""
+"""The profile editor (``/me/profile``) and the city type-ahead."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..db import Invalid, NotFound
+from ..db import Invalid
 from ..extensions import get_db
 from ..forms import EmptyForm
 from ..services import profiles
@@ -103,15 +103,3 @@ def cities():
     response = jsonify(profiles.search_cities(get_db(), query))
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
-
-
-@bp.get("/@<username>")
-def public(username: str):
-    """A dancer's public profile, as the viewer (or the visitor) may see it."""
-    viewer = current_user.key if current_user.is_authenticated else None
-    try:
-        profile = profiles.public_profile(get_db(), username, viewer)
-    except NotFound:
-        return render_template("errors/error.html", code=404, title="Not found",
-                               text="There is no dancer with that name here."), 404
-    return render_template("profile/public.html", p=profile)

@@ -125,7 +125,8 @@ def test_relative_and_other_scheme_links_lose_their_href(source):
 
 
 def test_basic_markdown_and_heading_shift():
-    html = str(render_markdown("# Top\n\n### Three\n\n**b** *i* `c`\n\n> q\n\n1. one\n2. two\n\n---"))
+    source = "# Top\n\n### Three\n\n**b** *i* `c`\n\n> q\n\n1. one\n2. two\n\n---"
+    html = str(render_markdown(source))
     tags = [tag for tag, _ in elements(html)]
     assert tags[:2] == ["h2", "h4"]
     for tag in ("strong", "em", "code", "blockquote", "ol", "li", "hr"):

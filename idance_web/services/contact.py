@@ -1,0 +1,47 @@
+"""The contact block: a visitor writes to a site's owner without learning her email."""
+
+from __future__ import annotations
+
+import re
+
+from ..db import Database
+
+MAX_MESSAGE = 2000
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def send_contact(db: Database, kind: str, name: str, sender: str, email: str,
+                 message: str) -> dict[str, str]:
+    """Deliver a visitor's message as a notification to the owner (a group's managers).
+
+    Runs as the worker, whose one write here is a notification. Returns field errors (empty
+    when sent); an unknown or unpublished site is an error too.
+    """
+    sender, email, message = sender.strip()[:80], email.strip()[:254], message.strip()
+    errors = {}
+    if not sender:
+        errors["name"] = "Tell them your name."
+    if not _EMAIL.match(email):
+        errors["email"] = "Give an email address they can answer to."
+    if not 1 <= len(message) <= MAX_MESSAGE:
+        errors["message"] = f"Write a message of up to {MAX_MESSAGE} characters."
+    if errors:
+        return errors
+    text = f"{sender} <{email}> wrote via your site:\n\n{message}"
+    with db.worker() as s:
+        sent = s.query(
+            """LET $owner = IF $kind = 'user'
+                   THEN (SELECT VALUE id FROM user WHERE username = $name LIMIT 1)[0]
+                   ELSE (SELECT VALUE id FROM group WHERE slug = $name LIMIT 1)[0] END;
+               LET $published = count(SELECT id FROM site WHERE owner = $owner
+                   AND $owner != NONE AND published_version != NONE) > 0;
+               LET $to = IF !$published THEN []
+                   ELSE IF $kind = 'user' THEN [$owner]
+                   ELSE (SELECT VALUE user FROM group_member WHERE group = $owner
+                         AND role IN ['owner', 'admin']) END;
+               FOR $r IN $to { CREATE notification SET recipient = $r, kind = 'system',
+                   subject = $owner, text = $text RETURN NONE; };
+               RETURN array::len($to);""",
+            {"kind": kind, "name": name.lower(), "text": text},
+        )[-1]
+    return {} if sent else {"site": "This site does not take messages."}

@@ -1,0 +1,148 @@
+"""Public dancer and group websites, their schedule files, sitemap and robots.txt.
+
+Pages are served from the render cache: a hit costs no query, a conditional GET is answered
+304 from it, and nothing personal is ever in a cached page (no CSRF token, no signed-in
+header, no cookie; the header of a signed-in visitor is added by a script from /api/header).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template,
+                   request, url_for)
+from flask_login import current_user
+
+from ..blocks import REGISTRY
+from ..db import NotFound
+from ..extensions import csrf, get_db, limiter
+from ..services import profiles, public_sites
+from ..services.contact import send_contact
+from ..services.ics import calendar
+
+bp = Blueprint("public", __name__)
+
+
+def _respond(entry) -> Response:
+    g.public_page = True  # no session cookie, no Vary: Cookie (see security.py)
+    if entry.etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = Response(entry.body, mimetype="text/html")
+    response.set_etag(entry.etag.strip('"'))
+    if entry.last_modified:
+        response.headers["Last-Modified"] = entry.last_modified
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def render_public_page(kind: str, name: str, page: str):
+    """The cached response for a published page, or None when there is none."""
+    cache = current_app.extensions["idance.public_cache"]
+    cache.ensure_following()
+    today = dt.date.today()
+    key = (kind, name.lower(), page, today.isoformat())
+    entry = cache.pages.get(key)
+    if entry is None:
+        data = public_sites.load_page(get_db(), kind, name, page, today)
+        if data is None:
+            return None
+        html = render_template("public/site.html", site=data, registry=REGISTRY,
+                               canonical=_canonical(kind, data.name, page))
+        entry = cache.pages.put(key, html.encode(), {data.owner_key, f"site:{data.site_key}"},
+                                data.published_at)
+    return _respond(entry)
+
+
+def _canonical(kind: str, name: str, page: str) -> str:
+    base = current_app.config["IDANCE"].public_url or request.host_url.rstrip("/")
+    path = f"/@{name}" if kind == "user" else f"/g/{name}"
+    return base + path + ("" if page == "home" else f"/{page}")
+
+
+@bp.get("/@<username>")
+@bp.get("/@<username>/<page>")
+def dancer(username: str, page: str = "home"):
+    """A dancer's site; without a published site, her public profile."""
+    response = render_public_page("user", username, page)
+    if response is not None:
+        return response
+    if page != "home":
+        abort(404)
+    viewer = current_user.key if current_user.is_authenticated else None
+    try:
+        profile = profiles.public_profile(get_db(), username, viewer)
+    except NotFound:
+        abort(404)
+    return render_template("profile/public.html", p=profile)
+
+
+@bp.get("/g/<slug>")
+@bp.get("/g/<slug>/<page>")
+def group(slug: str, page: str = "home"):
+    """A group's published site."""
+    response = render_public_page("group", slug, page)
+    if response is None:
+        abort(404)
+    return response
+
+
+@bp.get("/@<username>/schedule.ics")
+@bp.get("/g/<slug>/schedule.ics", endpoint="group_schedule")
+def schedule(username: str | None = None, slug: str | None = None):
+    """The published schedule as an iCalendar file."""
+    kind, name = ("user", username) if username else ("group", slug)
+    title, entries = public_sites.schedule_entries(get_db(), kind, name, dt.date.today())
+    if not title:
+        abort(404)
+    body = calendar(title, entries, uid_domain=request.host.split(":")[0], name=name)
+    g.public_page = True
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="{name}-schedule.ics"',
+        "Cache-Control": "public, max-age=300"})
+
+
+@bp.post("/@<username>/contact")
+@bp.post("/g/<slug>/contact", endpoint="group_contact")
+@csrf.exempt  # a visitor's form on a cached page carries no token; rate limits guard it
+@limiter.limit("5/hour")
+def contact(username: str | None = None, slug: str | None = None):
+    """A visitor writes to the owner; the owner's email is never published."""
+    kind, name = ("user", username) if username else ("group", slug)
+    form = request.form
+    if form.get("website"):  # the honeypot field people never see
+        return redirect(request.path.rsplit("/", 1)[0] + "?sent=1", code=303)
+    errors = send_contact(get_db(), kind, name, form.get("name", ""), form.get("email", ""),
+                          form.get("message", ""))
+    if errors:
+        abort(400, " ".join(errors.values()))
+    target = url_for("public.dancer", username=name) if kind == "user" else url_for(
+        "public.group", slug=name)
+    return redirect(target + "?sent=1#contact", code=303)
+
+
+@bp.get("/api/header")
+def header_fragment():
+    """The signed-in member's header, fetched by public pages (never cached)."""
+    response = Response(render_template("_partials/header.html"))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    base = current_app.config["IDANCE"].public_url or request.host_url.rstrip("/")
+    body = render_template("public/sitemap.xml", base=base,
+                           sites=public_sites.published_pages(get_db()))
+    g.public_page = True
+    return Response(body, mimetype="application/xml",
+                    headers={"Cache-Control": "public, max-age=3600"})
+
+
+@bp.get("/robots.txt")
+def robots():
+    base = current_app.config["IDANCE"].public_url or request.host_url.rstrip("/")
+    body = "\n".join(["User-agent: *", "Disallow: /me", "Disallow: /api/", "Disallow: /login",
+                      "Disallow: /signup", "Disallow: /chat", f"Sitemap: {base}/sitemap.xml", ""])
+    g.public_page = True
+    return Response(body, mimetype="text/plain", headers={"Cache-Control": "public, max-age=86400"})
