@@ -91,10 +91,10 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from .views import account, auth, health, oauth, pages, profile, public
+    from .views import account, auth, health, media, oauth, pages, profile, public
 
     for blueprint in (pages.bp, health.bp, auth.bp, account.bp, profile.bp, oauth.bp,
-                      public.bp):
+                      public.bp, media.bp):
         app.register_blueprint(blueprint)
 
 

@@ -156,32 +156,32 @@ oauth = OAuth()
 def _client_settings(name: str, config: Config) -> dict:
     timeout = {"default_timeout": HTTP_TIMEOUT}
     if name == "google":
-        return dict(
-            client_id=config.google_client_id, client_secret=config.google_client_secret,
-            server_metadata_url=config.google_metadata_url,
-            client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256",
-                           **timeout},
-        )
+        return {
+            "client_id": config.google_client_id, "client_secret": config.google_client_secret,
+            "server_metadata_url": config.google_metadata_url,
+            "client_kwargs": {"scope": "openid email profile",
+                              "code_challenge_method": "S256", **timeout},
+        }
     if name == "facebook":
-        return dict(
-            client_id=config.facebook_client_id, client_secret=config.facebook_client_secret,
-            authorize_url=config.facebook_authorize_url,
-            access_token_url=config.facebook_token_url,
-            client_kwargs={"scope": "email public_profile",
-                           "token_endpoint_auth_method": "client_secret_post", **timeout},
-        )
+        return {
+            "client_id": config.facebook_client_id, "client_secret": config.facebook_client_secret,
+            "authorize_url": config.facebook_authorize_url,
+            "access_token_url": config.facebook_token_url,
+            "client_kwargs": {"scope": "email public_profile",
+                              "token_endpoint_auth_method": "client_secret_post", **timeout},
+        }
     secret = AppleClientSecret(
         team_id=config.apple_team_id, client_id=config.apple_client_id,
         key_id=config.apple_key_id, private_key=config.apple_private_key,
         audience=config.apple_audience,
     )
-    return dict(
-        client_cls=AppleApp, client_id=config.apple_client_id, client_secret=secret,
-        server_metadata_url=config.apple_metadata_url,
-        authorize_params={"response_mode": "form_post"},
-        client_kwargs={"scope": "openid email name", "code_challenge_method": "S256",
-                       "token_endpoint_auth_method": "client_secret_post", **timeout},
-    )
+    return {
+        "client_cls": AppleApp, "client_id": config.apple_client_id, "client_secret": secret,
+        "server_metadata_url": config.apple_metadata_url,
+        "authorize_params": {"response_mode": "form_post"},
+        "client_kwargs": {"scope": "openid email name", "code_challenge_method": "S256",
+                          "token_endpoint_auth_method": "client_secret_post", **timeout},
+    }
 
 
 def client(name: str):

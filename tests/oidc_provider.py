@@ -70,16 +70,16 @@ class Provider:
 
     # -- presets --------------------------------------------------------------------------------
     @classmethod
-    def google(cls, client_id: str, client_secret: str) -> "Provider":
+    def google(cls, client_id: str, client_secret: str) -> Provider:
         return cls("google", client_id, client_secret, alg="RS256", auth="client_secret_basic",
                    require_pkce=True)
 
     @classmethod
-    def facebook(cls, client_id: str, client_secret: str) -> "Provider":
+    def facebook(cls, client_id: str, client_secret: str) -> Provider:
         return cls("facebook", client_id, client_secret, auth="client_secret_post")
 
     @classmethod
-    def apple(cls, client_id: str, team_id: str, key_id: str, client_key: ECKey) -> "Provider":
+    def apple(cls, client_id: str, team_id: str, key_id: str, client_key: ECKey) -> Provider:
         return cls("apple", client_id, alg="ES256", auth="apple_jwt", form_post=True,
                    client_key=client_key, team_id=team_id, key_id=key_id)
 

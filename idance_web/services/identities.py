@@ -177,7 +177,8 @@ def link_identity(db: Database, user_key: str, profile: ProviderProfile) -> str:
         owner, mine = s.query(
             """RETURN (SELECT VALUE user FROM oauth_identity
                        WHERE provider = $provider AND subject = $subject LIMIT 1)[0];
-               RETURN count(SELECT id FROM oauth_identity WHERE user = $me AND provider = $provider);""",
+               RETURN count(SELECT id FROM oauth_identity
+                            WHERE user = $me AND provider = $provider);""",
             {"provider": profile.provider, "subject": profile.subject, "me": me},
         )
         if owner is not None:
@@ -209,8 +210,10 @@ def unlink_identity(db: Database, user_key: str, provider: str, has_password: bo
                 """IF !$has_password AND count(SELECT id FROM oauth_identity
                        WHERE user = $me AND provider != $provider) = 0 {
                        THROW 'last-way-in';
-                   };
-                   DELETE oauth_identity WHERE user = $me AND provider = $provider RETURN BEFORE;""",
+                   } ELSE {
+                       RETURN (DELETE oauth_identity WHERE user = $me AND provider = $provider
+                               RETURN BEFORE);
+                   };""",
                 {"me": RecordID("user", user_key), "provider": provider,
                  "has_password": has_password},
             )

@@ -18,11 +18,13 @@ PAGE_QUERY = """
 LET $owner = IF $kind = 'user'
     THEN (SELECT VALUE id FROM user WHERE username = $name LIMIT 1)[0]
     ELSE (SELECT VALUE id FROM group WHERE slug = $name LIMIT 1)[0] END;
-LET $site = (SELECT id, owner, published, published_version, published_at FROM site
-    WHERE owner = $owner AND $owner != NONE AND published_version != NONE LIMIT 1)[0];
+LET $site = (SELECT id, owner, IF $draft THEN draft ELSE published END AS settings,
+    IF $draft THEN version ELSE published_version END AS version, published_at FROM site
+    WHERE owner = $owner AND $owner != NONE AND ($draft OR published_version != NONE)
+    LIMIT 1)[0];
 RETURN $site;
 SELECT id, kind, position, data FROM content_block
-    WHERE site = $site.id AND $site != NONE AND stage = 'published' AND page = $page
+    WHERE site = $site.id AND $site != NONE AND stage = $stage AND page = $page
     AND hidden = false ORDER BY position;
 RETURN IF $kind = 'user' THEN (SELECT owner.username AS name, owner.display_name AS title,
         bio AS about, avatar, cover, social_links, city.name AS city,
@@ -67,19 +69,25 @@ class PublicPage:
 
 
 def load_page(db: Database, kind: str, name: str, page: str = "home",
-              today: dt.date | None = None) -> PublicPage | None:
-    """The published page ``page`` of the site of ``kind``/``name``; None if not public."""
-    with db.visitor() as s:
+              today: dt.date | None = None, draft_for: str | None = None) -> PublicPage | None:
+    """The published page ``page`` of the site of ``kind``/``name``; None if not public.
+
+    With ``draft_for`` (a member's key) the page is read as that member from the draft: the
+    owner's preview, which the database shows only to those who manage the site.
+    """
+    identity = db.member(draft_for) if draft_for else db.visitor()
+    with identity as s:
         _, _, site, blocks, owner = s.query(
-            PAGE_QUERY, {"kind": kind, "name": (name or "").lower(), "page": page})
-        if not site or not owner:
+            PAGE_QUERY, {"kind": kind, "name": (name or "").lower(), "page": page,
+                         "draft": bool(draft_for), "stage": "draft" if draft_for else "published"})
+        if not site or not owner or not site.get("settings"):
             return None
-        settings = site.get("published") or {}
+        settings = site["settings"]
         if page not in {p["slug"] for p in settings.get("pages", [])}:
             return None
         result = PublicPage(kind=kind, name=owner["name"], page=page,
                             site_key=key_of(site["id"]), owner_key=str(site["owner"]),
-                            version=site["published_version"],
+                            version=site["version"],
                             published_at=site.get("published_at"), settings=settings,
                             owner=owner, blocks=blocks or [])
         needed = [REGISTRY[b["kind"]].live for b in result.blocks if b["kind"] in REGISTRY]

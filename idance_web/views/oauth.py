@@ -14,8 +14,20 @@ import logging
 import time
 from dataclasses import asdict
 
-from flask import (Blueprint, abort, after_this_request, current_app, flash, g, make_response,
-                   redirect, render_template, request, session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    after_this_request,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..db import Invalid
 from ..extensions import get_db
 from ..forms import EmptyForm
+from ..media import MediaError
 from ..services import profiles
+from ..uploads import has_file, store_image
 
 bp = Blueprint("profile", __name__)
 
@@ -103,3 +105,34 @@ def cities():
     response = jsonify(profiles.search_cities(get_db(), query))
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+@bp.post("/me/profile/images/<slot>")
+@login_required
+def image_update(slot: str):
+    """Upload (or remove) her avatar or cover; refusals come back next to the field."""
+    if slot not in profiles.IMAGE_UPDATES:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400, "The form expired. Reload the page and try again.")
+    if request.form.get("remove"):
+        profiles.set_image(get_db(), current_user.key, slot, None)
+        flash("Image removed.", "success")
+        return redirect(url_for("profile.edit"))
+    upload = request.files.get("file")
+    alt = request.form.get("alt", "")
+    if not has_file(upload):
+        return _image_error(slot, "Choose an image to upload.", alt, 400)
+    try:
+        image = store_image(upload, alt)
+    except MediaError as exc:
+        return _image_error(slot, exc.message, alt, exc.status)
+    profiles.set_image(get_db(), current_user.key, slot, image)
+    flash("Image saved.", "success")
+    return redirect(url_for("profile.edit"))
+
+
+def _image_error(slot: str, message: str, alt: str, status: int):
+    values = profiles.own_profile(get_db(), current_user.key)
+    response = _editor(values, {f"{slot}_file": message}, status=status)
+    return response[0], status

@@ -1,0 +1,115 @@
+"""Avatar and cover uploads through the profile editor, and how media is served."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from PIL import Image
+
+from idance_web import create_app
+from tests.conftest import AuthActions, csrf_token, make_config, migrate
+
+
+@pytest.fixture
+def media_app(tmp_path):
+    app = create_app(make_config(media_root=str(tmp_path / "media"), max_image_bytes=200_000))
+    migrate(app.extensions["idance.db"])
+    yield app
+    app.extensions["idance.db"].close()
+
+
+@pytest.fixture
+def alice(media_app):
+    actions = AuthActions(media_app.test_client())
+    actions.signup("alice")
+    return actions.client
+
+
+def jpeg_with_gps() -> bytes:
+    im = Image.new("RGB", (640, 480), (200, 30, 90))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 36.0)}
+    out = io.BytesIO()
+    im.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def upload(client, data: bytes, name="me.jpg", alt="Alice dancing", slot="avatar"):
+    return client.post(f"/me/profile/images/{slot}", data={
+        "csrf_token": csrf_token(client, "/me/profile"), "alt": alt,
+        "file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+
+def stored_files(app) -> list[str]:
+    root = app.config["IDANCE"].media_root
+    return [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs]
+
+
+def test_avatar_upload_strips_gps_and_is_served_safely(media_app, alice):
+    response = upload(alice, jpeg_with_gps())
+    assert response.status_code == 302
+    html = alice.get("/me").get_data(as_text=True)
+    src = html.split('class="avatar" src="')[1].split('"')[0]
+    served = alice.get(src)
+    assert served.status_code == 200
+    assert served.mimetype == "image/webp"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert "immutable" in served.headers["Cache-Control"]
+    assert b"SecretCam" not in served.data and b"Exif" not in served.data
+    assert 'alt="Alice dancing"' in html
+    # Only re-encoded variants are stored, never the upload itself.
+    assert stored_files(media_app) and all(f.endswith((".webp", ".jpg")) for f in stored_files(media_app))
+    original = jpeg_with_gps()
+    for path in stored_files(media_app):
+        with open(path, "rb") as handle:
+            assert handle.read() != original
+
+
+@pytest.mark.parametrize("data, name, message, status", [
+    (b"<html><script>alert(1)</script></html>", "x.jpg", "SVG and HTML files are not accepted", 422),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "x.svg", "SVG", 422),
+    (jpeg_with_gps()[:800], "cut.jpg", "", 422),
+])
+def test_bad_files_are_refused_with_a_clear_message(media_app, alice, data, name, message, status):
+    response = upload(alice, data, name=name)
+    body = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert 'id="avatar_file-error"' in body and message in body
+    assert stored_files(media_app) == []
+
+
+def test_missing_alt_text_is_asked_for(media_app, alice):
+    response = upload(alice, jpeg_with_gps(), alt="  ")
+    assert response.status_code == 422
+    assert 'id="avatar_file-error"' in response.get_data(as_text=True)
+    assert stored_files(media_app) == []
+
+
+def test_a_body_over_the_cap_is_413(media_app, alice):
+    response = upload(alice, b"\xff\xd8" + os.urandom(400_000))
+    assert response.status_code == 413
+    assert stored_files(media_app) == []
+
+
+def test_decompression_bomb_is_refused(media_app, alice):
+    from tests.unit.test_media import png_header_only
+    import zlib
+
+    bomb = png_header_only(50_000, 50_000, zlib.compress(b"\x00" * 10_000))
+    response = upload(alice, bomb, name="bomb.png")
+    assert response.status_code == 422
+    assert "too large" in response.get_data(as_text=True).lower()
+
+
+def test_media_keys_cannot_escape_the_folder(media_app, alice):
+    for key in ("../../etc/passwd", "img/../../x", "img/ab/x\x00.jpg", "..%2F..%2Fx"):
+        assert alice.get("/media/" + key).status_code == 404
+
+
+def test_others_see_the_avatar_on_the_public_profile(media_app, alice):
+    upload(alice, jpeg_with_gps())
+    html = media_app.test_client().get("/@alice").get_data(as_text=True)
+    assert 'alt="Alice dancing"' in html and "/media/img/" in html
