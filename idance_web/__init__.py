@@ -92,9 +92,10 @@ def configure_templates(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from .views import account, auth, health, media, oauth, pages, profile, public
+    from .views.site_editor import member_editor
 
     for blueprint in (pages.bp, health.bp, auth.bp, account.bp, profile.bp, oauth.bp,
-                      public.bp, media.bp):
+                      public.bp, media.bp, member_editor):
         app.register_blueprint(blueprint)
 
 

@@ -66,7 +66,7 @@ class PageCache:
     def put(self, key: tuple, body: bytes, depends_on: Iterable[str], published_at=None) -> CachedPage:
         entry = CachedPage(
             body=body,
-            etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+            etag=hashlib.sha256(body).hexdigest()[:32],
             last_modified=format_datetime(published_at, usegmt=True) if published_at else None,
             depends_on=frozenset(depends_on),
         )

@@ -157,8 +157,9 @@ class _LiveMarkup(HTMLParser):
         self.found: list[str] = []
 
     def handle_starttag(self, tag, attrs):
+        data_block = tag == "script" and dict(attrs).get("type") == "application/ld+json"
         if tag in ("script", "iframe", "object", "embed") and not dict(attrs).get("nonce") \
-                and not dict(attrs).get("src", "").startswith("/static/"):
+                and not dict(attrs).get("src", "").startswith("/static/") and not data_block:
             if tag != "iframe" or not (dict(attrs).get("src") or "").startswith(
                     ("https://www.youtube-nocookie.com/", "https://player.vimeo.com/")):
                 self.found.append(f"<{tag}>")

@@ -113,8 +113,8 @@ def _remember(tx: dict, response):
                             samesite="None")
     else:
         now = time.time()
-        kept = {s: t for s, t in (session.get("oauth_tx") or {}).items() if t["exp"] > now}
-        kept = dict(list(kept.items())[-2:])  # a few tabs at most
+        live = [(s, t) for s, t in (session.get("oauth_tx") or {}).items() if t["exp"] > now]
+        kept = dict(sorted(live, key=lambda item: item[1]["exp"])[-2:])  # a few tabs at most
         kept[tx["state"]] = tx
         session["oauth_tx"] = kept
     return response

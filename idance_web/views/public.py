@@ -25,11 +25,11 @@ bp = Blueprint("public", __name__)
 
 def _respond(entry) -> Response:
     g.public_page = True  # no session cookie, no Vary: Cookie (see security.py)
-    if entry.etag in request.if_none_match:
+    if request.if_none_match.contains(entry.etag):
         response = Response(status=304)
     else:
         response = Response(entry.body, mimetype="text/html")
-    response.set_etag(entry.etag.strip('"'))
+    response.set_etag(entry.etag)
     if entry.last_modified:
         response.headers["Last-Modified"] = entry.last_modified
     response.headers["Cache-Control"] = "public, max-age=60"
