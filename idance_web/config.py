@@ -38,6 +38,14 @@ class Config:
     db_token_seconds: int = 60
     media_root: str = "instance/media"
     max_image_bytes: int = 10 * 1024 * 1024
+    media_backend: str = "local"  # local | s3 (any S3-compatible store, e.g. Cloudflare R2)
+    media_url: str = "/media/"  # where the app serves local media
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""  # R2: https://<account>.r2.cloudflarestorage.com
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_public_url: str = ""  # a public bucket URL; empty: the app serves the objects itself
+    s3_region: str = "auto"
     auto_migrate: bool = True  # development applies pending migrations before serving
     public_url: str = ""  # e.g. https://idance.example; OAuth redirect URIs are built from it
     trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
