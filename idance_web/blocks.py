@@ -165,7 +165,10 @@ def _value(spec: Field, raw, errors: dict, key: str):
     if spec.kind == "bool":
         return bool(raw) and raw not in ("0", "false", "off")
     if spec.kind == "image":
-        return raw if isinstance(raw, dict) and raw.get("variants") else None
+        image = raw if isinstance(raw, dict) and raw.get("variants") else None
+        if image is None and spec.required:
+            errors[key] = f"{spec.label} is required: choose a file."
+        return image
     text = raw.strip() if isinstance(raw, str) else ("" if raw is None else str(raw))
     if not text:
         if spec.required:
