@@ -409,3 +409,12 @@ def test_image_and_gallery_blocks_take_uploads_with_alt_text(app, alice, visitor
         assert f'alt="{alt}"' in html
     src = re.search(r'<img src="(/media/[^"]+)" alt="Nina on stage"', html).group(1)
     assert visitor.get(src).mimetype == "image/webp"
+
+
+def test_a_megabyte_of_block_fields_is_refused_before_the_database(alice, db):
+    before = db.query_count
+    response = alice.add("text", body="x" * 1_100_000)
+    assert response.status_code in (400, 413)
+    assert db.query_count - before <= 2  # the CSRF page fetch and the owner lookup, no write
+    many = alice.add("links", **{f"items-{i}-label": "l" for i in range(5000)})
+    assert many.status_code in (400, 413)
