@@ -87,6 +87,9 @@ def load_demo(db: Database, config: Config) -> str:
     """Load the demo community; return a one-line summary. Refused in production."""
     if config.is_production:
         raise DemoRefused("the demo community is never loaded in production")
+    from .demo_sites import load_demo_sites
+    from .media import storage_from_config
+
     with db.system() as s:
         cities = _demo_cities(s)
         if len(cities) < 6:
@@ -94,12 +97,18 @@ def load_demo(db: Database, config: Config) -> str:
         styles = set(s.value("RETURN (SELECT VALUE record::id(id) FROM dance_style)"))
         members = demo_members(cities, styles)
         first = members[0]["key"]
-        if s.value("RETURN record::exists(type::thing('user', $k))", {"k": first}):
-            return "Demo community already loaded."
-        password_hash = s.value("RETURN crypto::argon2::generate($p)", {"p": DEMO_PASSWORD})
-        _insert_members(s, members, password_hash)
-    return (f"Loaded {len(members)} demo members in {len(cities)} cities; "
-            f"sign in as {members[0]['email']} with password {DEMO_PASSWORD}.")
+        loaded = s.value("RETURN record::exists(type::thing('user', $k))", {"k": first})
+        if not loaded:
+            password_hash = s.value("RETURN crypto::argon2::generate($p)", {"p": DEMO_PASSWORD})
+            _insert_members(s, members, password_hash)
+    # Each part checks its own marker, so a part added later still loads on an old demo.
+    parts = [
+        "Demo members already loaded." if loaded else
+        f"Loaded {len(members)} demo members in {len(cities)} cities.",
+        load_demo_sites(db, storage_from_config(config)),
+    ]
+    parts.append(f"Sign in as {members[0]['email']} with password {DEMO_PASSWORD}.")
+    return " ".join(parts)
 
 
 def _demo_cities(s) -> list[dict]:
@@ -139,3 +148,61 @@ def _insert_members(s, members: list[dict], password_hash: str) -> None:
         {"users": users, "profiles": profiles, "styles": styles},
     )
 
+
+
+# (slug, name, kind, owner, styles, join mode, description): owners are demo members, and each
+# group lives in its owner's city.
+DEMO_GROUPS = [
+    ("sol-salsa-studio", "Sol Salsa Studio", "studio", "demo_001", ["salsa", "bachata"],
+     "request", "Salsa and bachata classes every weeknight, socials on **Fridays**."),
+    ("north-side-crew", "North Side Crew", "crew", "demo_003", ["hip_hop", "breaking"],
+     "request", "Training sessions, battles and cyphers. Bring your own cardboard."),
+    ("tango-del-puerto", "Tango del Puerto", "school", "demo_004", ["argentine_tango"],
+     "open", "Argentine tango from the first embrace to performance level."),
+    ("contempo-company", "Contempo Dance Company", "company", "demo_006",
+     ["contemporary", "ballet"], "invite", "A touring contemporary company. Auditions twice a year."),
+    ("swing-lab", "Swing Lab", "studio", "demo_010", ["lindy_hop", "west_coast_swing"], "open",
+     "Lindy hop and West Coast Swing: classes, practicas and a monthly live-band night."),
+    ("waack-attack", "Waack Attack", "crew", "demo_015", ["waacking", "house"], "request",
+     "Waacking and house crew. We train on Sundays and take requests from all levels."),
+]
+
+
+def load_demo_groups(db: Database) -> str:
+    """Demo groups with owners, admins, members and pending requests; idempotent.
+
+    Owned by demo members in their cities; the roster comes from demo members of the same
+    city. Runs as the system, so the ``group_owner`` event makes each owner row.
+    """
+    from surrealdb import RecordID
+
+    with db.system() as s:
+        if s.value("RETURN record::exists(type::thing('group', 'demo_' + $k))",
+                   {"k": DEMO_GROUPS[0][0].replace("-", "_")}):
+            return "Demo groups already loaded."
+        made = 0
+        for slug, name, kind, owner, styles, join_mode, description in DEMO_GROUPS:
+            known = [st for st in styles
+                     if s.value("RETURN record::exists(type::thing('dance_style', $k))", {"k": st})]
+            owner_id = RecordID("user", owner)
+            if not s.value("RETURN record::exists($o)", {"o": owner_id}):
+                continue  # demo members not loaded (or fewer of them)
+            s.query(
+                """LET $p = (SELECT city, location FROM profile WHERE owner = $owner LIMIT 1)[0];
+                   CREATE $id SET slug = $slug, name = $name, kind = $kind, styles = $styles,
+                       description = $description, join_mode = $join_mode, visibility = 'public',
+                       city = $p.city, location = $p.location, created_by = $owner RETURN NONE;
+                   LET $others = (SELECT VALUE owner FROM profile WHERE city = $p.city
+                       AND owner != $owner AND string::starts_with(record::id(owner), 'demo_')
+                       ORDER BY owner LIMIT 8);
+                   FOR $i IN 0..array::len($others) {
+                       CREATE group_member SET group = $id, user = $others[$i],
+                           role = IF $i = 0 THEN 'admin' ELSE IF $i < 6 THEN 'member'
+                               ELSE 'requested' END;
+                   };""",
+                {"id": RecordID("group", "demo_" + slug.replace("-", "_")), "slug": slug,
+                 "name": name, "kind": kind, "styles": [RecordID("dance_style", st) for st in known],
+                 "description": description, "join_mode": join_mode, "owner": owner_id},
+            )
+            made += 1
+    return f"Loaded {made} demo groups."

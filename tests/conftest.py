@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import tempfile
 import socket
 from html.parser import HTMLParser
 
@@ -16,12 +17,14 @@ from idance_web.migrate import Runner
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 TEST_JWT_KEY = "test-db-jwt-key-0123456789abcdef0123456789"
 PASSWORD = "correct horse battery"
+# Media written by tests goes to a temporary folder, never into the work tree.
+_MEDIA_ROOT = tempfile.mkdtemp(prefix="idance-test-media-")
 
 
 def make_config(**changes) -> Config:
     """A test configuration on a fresh ``mem://`` database."""
     base = Config(env="test", db_url="mem://", secret_key=TEST_SECRET, db_jwt_key=TEST_JWT_KEY,
-                  auto_migrate=False, follow_changes=False)
+                  auto_migrate=False, follow_changes=False, media_root=_MEDIA_ROOT)
     return base.with_overrides(**changes)
 
 

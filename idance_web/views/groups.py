@@ -1,0 +1,309 @@
+"""Groups: the directory (``/groups``), creating one, its page, joining and following, and
+managing it (``/g/<slug>/manage``, with the site editor under ``/g/<slug>/manage/site``).
+
+Views parse, call a service as the signed-in member and render. Manage pages check her role
+first (403), but the database is the guard: every change runs as her.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from surrealdb import RecordID
+
+from ..db import Invalid, NotAllowed, NotFound
+from ..extensions import get_db
+from ..forms import EmptyForm
+from ..media import MediaError
+from ..security import safe_next
+from ..services import group_members, groups, profiles
+from ..uploads import has_file, store_image
+from .site_editor import Owner, make_editor
+
+bp = Blueprint("groups", __name__)
+SLOTS = {"logo": "Logo", "cover": "Cover image"}
+
+
+def _check_csrf() -> None:
+    if not EmptyForm().validate_on_submit():
+        abort(400, "The form expired. Reload the page and try again.")
+
+
+def _viewer() -> str | None:
+    return current_user.key if current_user.is_authenticated else None
+
+
+def _back(slug: str) -> str:
+    return safe_next(request.form.get("next"), url_for("groups.show", slug=slug))
+
+
+def _manager(slug: str) -> dict:
+    """Her group when she owns or administers it: 404 / 403 otherwise (the app's own check)."""
+    try:
+        return groups.managed_group(get_db(), current_user.key, slug)
+    except NotFound:
+        abort(404)
+    except NotAllowed:
+        abort(403)
+
+
+# -- the directory and a group's page ---------------------------------------------------------
+
+@bp.get("/groups")
+def index():
+    """Public groups, by style and near a city; and her own groups when signed in."""
+    style, city = request.args.get("style", "")[:60], request.args.get("city", "")[:60]
+    found = groups.browse(get_db(), _viewer(), style, city)
+    mine = groups.my_groups(get_db(), current_user.key) if _viewer() else []
+    return render_template("groups/index.html", found=found, mine=mine, style=style, city=city,
+                           options=profiles.lookup_options(get_db()), kinds=groups.KINDS,
+                           form=EmptyForm())
+
+
+@bp.get("/groups/<slug>")
+def show(slug: str):
+    """A group's own page in the app (never cached: it shows her role and buttons)."""
+    try:
+        group = groups.get_group(get_db(), slug, _viewer())
+    except NotFound:
+        abort(404)
+    return render_template("groups/show.html", g=group, kinds=groups.KINDS,
+                           join_modes=groups.JOIN_MODES, form=EmptyForm())
+
+
+# -- creating and editing ---------------------------------------------------------------------
+
+def _parse() -> groups.GroupInput:
+    form = request.form
+    return groups.GroupInput(
+        kind=form.get("kind", ""), slug=form.get("slug", ""), name=form.get("name", ""),
+        description=form.get("description", ""), city_id=form.get("city_id", "").strip(),
+        city_query=form.get("city_query", ""), styles=form.getlist("styles")[:50],
+        join_mode=form.get("join_mode", ""), visibility=form.get("visibility", ""))
+
+
+def _echo(data: groups.GroupInput, existing: dict | None = None) -> dict:
+    """What she typed, to show the form again."""
+    return {**(existing or {}), "kind": data.kind, "slug": data.slug, "name": data.name,
+            "description": data.description, "city_label": data.city_query,
+            "city": data.city_id or None, "style_ids": data.styles, "join_mode": data.join_mode,
+            "visibility": data.visibility,
+            **{f"{slot}_alt": request.form.get(f"{slot}_alt", "") for slot in SLOTS}}
+
+
+def _form(values: dict, errors: dict, choices=None, status: int = 200, group=None):
+    return render_template(
+        "groups/form.html", v=values, errors=errors, city_choices=choices or [], group=group,
+        options=profiles.lookup_options(get_db()), kinds=groups.KINDS,
+        join_modes=groups.JOIN_MODES, visibilities=groups.VISIBILITIES, slots=SLOTS,
+        form=EmptyForm()), status
+
+
+def _images(existing: dict | None) -> tuple[dict, dict, int]:
+    """Store the uploaded logo and cover; (slot → image or None to remove, errors, status)."""
+    images, errors, status = {}, {}, 400
+    for slot in SLOTS:
+        old = (existing or {}).get(slot)
+        alt = request.form.get(f"{slot}_alt", "").strip()
+        upload = request.files.get(f"{slot}_file")
+        if request.form.get(f"{slot}_remove"):
+            images[slot] = None
+        elif has_file(upload):
+            try:
+                images[slot] = store_image(upload, alt)
+            except MediaError as exc:
+                errors[f"{slot}_file"], status = exc.message, exc.status
+        elif old and alt and alt != old.get("alt"):
+            images[slot] = {**old, "alt": alt[:300]}
+    return images, errors, status
+
+
+def _save(data: groups.GroupInput, existing: dict | None, save):
+    """Validate, then store images (none for a form that comes back), then ``save(images)``."""
+    try:
+        groups.check(get_db(), data, creating=existing is None)
+        images, errors, status = _images(existing)
+        if errors:
+            return _form(_echo(data, existing), errors, status=status, group=existing)
+        return save(images)
+    except Invalid as exc:
+        return _form(_echo(data, existing), exc.fields, getattr(exc, "city_choices", []), 400,
+                     group=existing)
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Start a group: she becomes its owner."""
+    if request.method == "GET":
+        return _form({"kind": "studio", "join_mode": "request", "visibility": "public"}, {})
+    _check_csrf()
+
+    def save(images):
+        slug = groups.create_group(get_db(), current_user.key, data, images)
+        flash("Your group is ready. Invite members and build its site.", "success")
+        return redirect(url_for("groups.manage", slug=slug))
+
+    data = _parse()
+    return _save(data, None, save)
+
+
+@bp.route("/g/<slug>/manage/details", methods=["GET", "POST"])
+@login_required
+def details(slug: str):
+    """Edit the group's details (the address stays)."""
+    _manager(slug)
+    group = groups.get_group(get_db(), slug, current_user.key)
+    if request.method == "GET":
+        return _form(group, {}, group=group)
+    _check_csrf()
+
+    def save(images):
+        try:
+            groups.update_group(get_db(), current_user.key, slug, data, images)
+        except NotAllowed:
+            abort(403)
+        flash("Group details saved.", "success")
+        return redirect(url_for("groups.manage", slug=slug))
+
+    data = _parse()
+    data.slug = group["slug"]
+    return _save(data, group, save)
+
+
+# -- her own membership and follow -------------------------------------------------------------
+
+MEMBER_ACTIONS = {
+    "join": lambda db, me, slug: group_members.join(db, me, slug),
+    "accept": lambda db, me, slug: group_members.accept(db, me, slug),
+    "decline": lambda db, me, slug: group_members.leave(db, me, slug, ("invited",)),
+    "withdraw": lambda db, me, slug: group_members.leave(db, me, slug, ("requested",)),
+    "leave": lambda db, me, slug: group_members.leave(db, me, slug, ("owner", "admin", "member")),
+    "follow": lambda db, me, slug: groups.set_following(db, me, slug, True),
+    "unfollow": lambda db, me, slug: groups.set_following(db, me, slug, False),
+}
+DONE = {"join": None, "accept": "Welcome to the group.", "decline": "Invitation declined.",
+        "withdraw": "Request withdrawn.", "leave": "You left the group.",
+        "follow": "You follow this group now.", "unfollow": "You no longer follow this group."}
+
+
+@bp.post("/g/<slug>/<any(join, accept, decline, withdraw, leave, follow, unfollow):action>")
+@login_required
+def member_action(slug: str, action: str):
+    _check_csrf()
+    try:
+        result = MEMBER_ACTIONS[action](get_db(), current_user.key, slug)
+    except group_members.Refused as exc:
+        flash(exc.message, "error")
+        return redirect(_back(slug))
+    except NotFound:
+        abort(404)
+    except NotAllowed:
+        abort(403)
+    if action == "join":
+        flash("Welcome to the group." if result == "member" else
+              "Request sent: an admin will answer.", "success")
+    else:
+        flash(DONE[action], "success")
+    return redirect(_back(slug))
+
+
+# -- managing -----------------------------------------------------------------------------------
+
+@bp.get("/g/<slug>/manage")
+@login_required
+def manage(slug: str):
+    """Members, requests, invitations, roles, transfer, details, deletion, the site."""
+    _manager(slug)
+    group = groups.get_group(get_db(), slug, current_user.key)
+    view = group_members.manager_view(get_db(), current_user.key, slug)
+    return render_template("groups/manage.html", g=group, roles=view["roles"], log=view["log"],
+                           form=EmptyForm(), errors={}, invite_name="")
+
+
+def _manage_error(slug: str, message: str):
+    flash(message, "error")
+    return redirect(url_for("groups.manage", slug=slug))
+
+
+@bp.post("/g/<slug>/manage/invite")
+@login_required
+def invite(slug: str):
+    _check_csrf()
+    _manager(slug)
+    username = request.form.get("username", "").strip()[:40]
+    if not username:
+        return _manage_error(slug, "Type the username of the member to invite.")
+    try:
+        role = group_members.invite(get_db(), current_user.key, slug, username)
+    except group_members.Refused as exc:
+        return _manage_error(slug, exc.message)
+    except NotAllowed:
+        abort(403)
+    flash(f"{username} had asked to join: approved." if role == "member"
+          else f"{username} is invited.", "success")
+    return redirect(url_for("groups.manage", slug=slug))
+
+
+@bp.post("/g/<slug>/manage/members/<username>/<action>")
+@login_required
+def member_change(slug: str, username: str, action: str):
+    """Approve, refuse, cancel, promote, demote or remove one member."""
+    _check_csrf()
+    _manager(slug)
+    if action not in group_members.ACTIONS:
+        abort(404)
+    try:
+        group_members.change(get_db(), current_user.key, slug, username, action)
+    except group_members.Refused as exc:
+        return _manage_error(slug, exc.message)
+    except NotFound:
+        abort(404)
+    except NotAllowed:
+        abort(403)
+    flash("Done.", "success")
+    return redirect(url_for("groups.manage", slug=slug))
+
+
+@bp.post("/g/<slug>/manage/transfer")
+@login_required
+def transfer(slug: str):
+    """The owner hands the group on; she stays as an admin."""
+    _check_csrf()
+    _manager(slug)
+    username = request.form.get("username", "")[:40]
+    try:
+        group_members.transfer(get_db(), current_user.key, slug, username)
+    except group_members.Refused as exc:
+        return _manage_error(slug, exc.message)
+    except NotFound:
+        abort(404)
+    except NotAllowed:
+        abort(403)
+    flash(f"{username} owns the group now; you are an admin.", "success")
+    return redirect(url_for("groups.manage", slug=slug))
+
+
+@bp.post("/g/<slug>/manage/delete")
+@login_required
+def delete(slug: str):
+    """The owner deletes the group; its site goes offline with it."""
+    _check_csrf()
+    _manager(slug)
+    try:
+        groups.delete_group(get_db(), current_user.key, slug, request.form.get("confirm", ""))
+    except Invalid as exc:
+        return _manage_error(slug, exc.fields["confirm"])
+    except NotAllowed:
+        return _manage_error(slug, "Only the owner can delete the group.")
+    flash("The group is deleted.", "success")
+    return redirect(url_for("groups.index"))
+
+
+def _group_owner(group_slug: str, **_) -> Owner:
+    group = _manager(group_slug)
+    return Owner(RecordID("group", group["key"]), "group", group["slug"], group["name"])
+
+
+# `<group_slug>`, not `<slug>`: the editor's own page routes take a `slug` argument.
+group_site_editor = make_editor("group_site", "/g/<group_slug>/manage/site", _group_owner)
