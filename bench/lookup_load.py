@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from idance_web.config import Config  # noqa: E402
 from idance_web.db import Database  # noqa: E402
-from idance_web.lookup import (  # noqa: E402
+from idance_web.services.lookup import (  # noqa: E402
     FIELDS,
     city_prefix_search,
     fold,

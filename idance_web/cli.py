@@ -12,7 +12,7 @@ from .migrate import MigrationError, Runner
 
 def make_runner() -> Runner:
     """A migration runner for the current app's database, with the lookup-data step."""
-    from .lookup import load_lookup
+    from .services.lookup import load_lookup
 
     return Runner(get_db(), lookup=load_lookup)
 
@@ -39,7 +39,7 @@ def migrate_command(target: str | None, status: bool) -> None:
 @with_appcontext
 def demo_command() -> None:
     """Fill the database with a demo community (idempotent; refused in production)."""
-    from .demo import DemoRefused, load_demo
+    from .services.demo import DemoRefused, load_demo
 
     try:
         summary = load_demo(get_db(), current_app.config["IDANCE"])
@@ -82,7 +82,7 @@ def run_command(host: str, port: int, demo: bool, reload: bool) -> None:
         except MigrationError as exc:
             raise click.ClickException(str(exc)) from exc
     if demo:
-        from .demo import load_demo
+        from .services.demo import load_demo
 
         click.echo(load_demo(get_db(), config))
     # The serving process opens the data file itself (the reloader runs a second process).

@@ -205,7 +205,7 @@ def transfer(db: Database, user_key: str, slug: str, username: str) -> None:
     """
     v = _vars(user_key, slug, username)
     with db.member(user_key) as s:
-        group, user, row = _find(s, v, "them")
+        _, user, row = _find(s, v, "them")
         if user is None or not row or row["role"] not in ("member", "admin"):
             raise Refused("Choose a member or admin of the group.")
         try:

@@ -14,8 +14,14 @@ from dataclasses import dataclass, field
 from surrealdb import RecordID
 
 from ..db import Conflict, Database, Invalid, NotAllowed, NotFound, key_of
-from .profiles import EARTH_RADIUS_KM, city_label, format_distance, lookup_options, resolve_city
-from .profiles import search_cities
+from .profiles import (
+    EARTH_RADIUS_KM,
+    city_label,
+    format_distance,
+    lookup_options,
+    resolve_city,
+    search_cities,
+)
 
 KINDS = {"studio": "Studio", "crew": "Crew", "company": "Company", "team": "Team",
          "school": "School", "other": "Other"}
@@ -25,8 +31,10 @@ VISIBILITIES = {"public": "Public: listed in the group directory",
                 "unlisted": "Unlisted: only people with the address find it"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
 # Addresses that would read as part of the app rather than a group.
-RESERVED = frozenset("""new manage admin edit settings api static groups group g me login logout
-    signup search explore mine help about site follow join leave www media""".split())
+RESERVED = frozenset({
+    "new", "manage", "admin", "edit", "settings", "api", "static", "groups", "group", "g", "me",
+    "login", "logout", "signup", "search", "explore", "mine", "help", "about", "site", "follow",
+    "join", "leave", "www", "media"})
 MAX_STYLES = 12
 MANAGERS = ("owner", "admin")
 LISTED = 50

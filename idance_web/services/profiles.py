@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from surrealdb import RecordID
 
 from ..db import Database, Invalid, NotFound, key_of
-from ..lookup import city_prefix_search
+from .lookup import city_prefix_search
 
 LEVELS = ["beginner", "improver", "intermediate", "advanced", "professional"]
 ROLES = ["lead", "follow", "both"]

@@ -50,7 +50,7 @@ def create_site(db: Database, user_key: str, owner: RecordID) -> dict:
         return existing
     try:
         with db.member(user_key) as s:
-            row = s.one("CREATE ONLY site SET owner = $owner, draft = $draft",
+            row = s.one("CREATE site SET owner = $owner, draft = $draft",
                         {"owner": owner, "draft": DEFAULT_DRAFT})
     except Conflict:
         row = get_site(db, user_key, owner)

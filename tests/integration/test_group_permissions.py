@@ -267,7 +267,7 @@ def test_a_deleted_groups_site_is_gone(lab, app):
 
 
 def test_demo_groups_load_once(db):
-    from idance_web.demo import DEMO_GROUPS, load_demo_groups
+    from idance_web.services.demo import DEMO_GROUPS, load_demo_groups
 
     with db.system() as s:  # a few demo members in Berlin are enough
         for i in range(20):
@@ -282,3 +282,23 @@ def test_demo_groups_load_once(db):
         roles = list(state(db, slug).values())
         assert roles.count("owner") == 1 and "admin" in roles and "requested" in roles
     assert len(groups.browse(db, None, city_text="Berlin")["groups"]) == len(DEMO_GROUPS)
+
+
+def test_an_owner_deleting_her_account_hands_the_group_on_or_deletes_it(db):
+    """Never a group without an owner: the longest-standing admin inherits; else it goes."""
+    with db.system() as s:
+        s.query("""
+            CREATE user:olga SET email = 'olga@example.com', username = 'olga', display_name = 'Olga';
+            CREATE user:ada SET email = 'ada@example.com', username = 'ada', display_name = 'Ada';
+            CREATE group:with_admin SET slug = 'with-admin', name = 'A', kind = 'crew', created_by = user:olga;
+            CREATE group:alone SET slug = 'alone-crew', name = 'B', kind = 'crew', created_by = user:olga;
+            CREATE group_member SET group = group:with_admin, user = user:ada, role = 'admin';
+        """)
+    with db.member("olga") as s:
+        s.query("UPDATE user:olga SET deleted_at = time::now()")
+    with db.system() as s:
+        owners = s.value("SELECT VALUE user FROM group_member WHERE group = group:with_admin "
+                         "AND role = 'owner' AND deleted_at = NONE")
+        alone = s.value("RETURN group:alone.deleted_at")
+    assert [str(o) for o in owners] == ["user:ada"]
+    assert alone is not None

@@ -8,9 +8,9 @@ import time
 import pytest
 from surrealdb import RecordID
 
-from idance_web import lookup
+from idance_web.services import lookup
 from idance_web.db import Database
-from idance_web.lookup import (
+from idance_web.services.lookup import (
     LOOKUP_VERSION,
     VERSION_ROW,
     city_prefix_search,
@@ -19,7 +19,7 @@ from idance_web.lookup import (
     load_small_lookup,
     state_code,
 )
-from idance_web.lookup_data import DANCE_STYLES, SOCIAL_PLATFORMS
+from idance_web.services.lookup_data import DANCE_STYLES, SOCIAL_PLATFORMS
 from idance_web.migrate import Runner
 from tests.conftest import make_config
 

@@ -109,7 +109,8 @@ UPDATE = {
     "notification:a1": ("read_at", "NOW", (0, 1, 0, 0)),
     "vlog:pub": ("title", "changed", (0, 1, 0, 1)),
     "group:g": ("name", "changed", (0, 1, 0, 0)),
-    "group_member:invited": ("role", "admin", (0, 1, 0, 0)),
+    # An invitation becomes a membership only when the invitee accepts it.
+    "group_member:invited": ("role", "admin", (0, 0, 0, 0)),
     "site:alice": ("version", 9, (0, 1, 0, 0)),
     "content_block:draft": ("hidden", True, (0, 1, 0, 0)),
     "audit_log:a": ("action", "changed", (0, 0, 0, 0)),

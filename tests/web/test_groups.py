@@ -156,6 +156,15 @@ def test_logo_and_cover_go_through_the_media_pipeline(alice, db):
     row = group_row(db)
     assert row["logo"]["alt"] == "A blue square" and row["logo"]["variants"]
     assert row["cover"]["variants"]
+    # Editing the details keeps the pictures; a new description of one changes its alt text.
+    edit = {**FORM, "logo_alt": "The studio's blue logo", "csrf_token": token(alice)}
+    assert alice.post("/g/salsa-lab/manage/details", data=edit).status_code == 302
+    after = group_row(db)
+    assert after["logo"]["alt"] == "The studio's blue logo"
+    assert after["logo"]["variants"] == row["logo"]["variants"] and after["cover"] == row["cover"]
+    edit.update(cover_remove="1")
+    alice.post("/g/salsa-lab/manage/details", data=edit)
+    assert group_row(db).get("cover") is None and group_row(db)["logo"]
 
 
 def test_xss_in_name_and_description_is_inert(alice, bob, db):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import random
 
-from .config import Config
-from .db import Database
+from ..config import Config
+from ..db import Database
 
 DEMO_PASSWORD = "dance-demo-2026"
 DEMO_EMAIL_DOMAIN = "demo.idance.example"
@@ -88,7 +88,7 @@ def load_demo(db: Database, config: Config) -> str:
     if config.is_production:
         raise DemoRefused("the demo community is never loaded in production")
     from .demo_sites import load_demo_sites
-    from .media import storage_from_config
+    from ..media import storage_from_config
 
     with db.system() as s:
         cities = _demo_cities(s)
@@ -106,6 +106,7 @@ def load_demo(db: Database, config: Config) -> str:
         "Demo members already loaded." if loaded else
         f"Loaded {len(members)} demo members in {len(cities)} cities.",
         load_demo_sites(db, storage_from_config(config)),
+        load_demo_groups(db),
     ]
     parts.append(f"Sign in as {members[0]['email']} with password {DEMO_PASSWORD}.")
     return " ".join(parts)

@@ -19,10 +19,10 @@ import unicodedata
 
 from surrealdb import RecordID
 
-from . import blocks
-from .db import Database
+from .. import blocks
+from ..db import Database
 from .demo import MEMBER_COUNT
-from .services import sites
+from . import sites
 
 DRAFT_ONLY_TITLE = "Summer intensive (not announced yet)"
 HIDDEN_TITLE = "Notes for my next season"
@@ -130,7 +130,7 @@ def demo_images(storage) -> list[dict]:
     """Small generated illustrations, stored through the upload pipeline; their records."""
     from PIL import Image, ImageDraw
 
-    from .media import process_image, save_image
+    from ..media import process_image, save_image
 
     records = []
     for n, ((top, bottom, accent), name) in enumerate(zip(PALETTES, PALETTE_NAMES)):
