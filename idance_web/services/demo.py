@@ -206,4 +206,37 @@ def load_demo_groups(db: Database) -> str:
                  "description": description, "join_mode": join_mode, "owner": owner_id},
             )
             made += 1
-    return f"Loaded {made} demo groups."
+    published = [_publish_group_site(db, slug, name, kind, owner, description)
+                 for slug, name, kind, owner, _, _, description in DEMO_GROUPS]
+    return f"Loaded {made} demo groups ({sum(published)} with a published site)."
+
+
+def _publish_group_site(db: Database, slug: str, name: str, kind: str, owner: str,
+                        description: str) -> bool:
+    """A published site for a demo group, built by its owner: banner, story, roster, contact."""
+    from surrealdb import RecordID
+
+    from . import sites
+    from ..blocks import validate
+
+    group = RecordID("group", "demo_" + slug.replace("-", "_"))
+    try:
+        site = sites.create_site(db, owner, group)
+    except Exception:  # the group was not made (its owner is missing)
+        return False
+    blocks = [
+        ("hero", {"title": name, "subtitle": f"A dance {kind} on iDance",
+                  "cta_label": "Write to us", "cta_url": f"/g/{slug}#contact"}),
+        ("text", {"title": "Who we are", "body": description}),
+        ("schedule", {"title": "When we meet", "items": [
+            {"title": "Open class", "weekday": "wednesday", "time": "19:30", "level": "all levels"},
+            {"title": "Practice", "weekday": "sunday", "time": "16:00", "level": "all levels"}]}),
+        ("members", {"title": "Our people"}),
+        ("map", {"title": "Where"}),
+        ("contact", {"title": "Get in touch"}),
+    ]
+    for kind_name, data in blocks:
+        sites.add_block(db, owner, site["id"], "home", kind_name,
+                        validate(kind_name, data, "group"))
+    sites.publish_site(db, owner, site["id"])
+    return True

@@ -276,7 +276,8 @@ def test_demo_groups_load_once(db):
                        CREATE type::thing('profile', $k) SET owner = type::thing('user', $k),
                            city = city:2950159, location = city:2950159.vector;""",
                     {"k": f"demo_{i:03d}", "u": f"demo-{i:03d}"})
-    assert load_demo_groups(db) == f"Loaded {len(DEMO_GROUPS)} demo groups."
+    n = len(DEMO_GROUPS)
+    assert load_demo_groups(db) == f"Loaded {n} demo groups ({n} with a published site)."
     assert load_demo_groups(db) == "Demo groups already loaded."
     for slug, *_ in DEMO_GROUPS:
         roles = list(state(db, slug).values())
