@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import weakref
 from dataclasses import dataclass, field
 
 from surrealdb import RecordID
@@ -29,7 +30,8 @@ MAX_STYLES = 12
 MAX_LINKS = 10
 EARTH_RADIUS_KM = 6371.0088
 
-_OPTIONS: dict[int, dict] = {}
+# Static lookup data, read once per database.
+_OPTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -55,7 +57,7 @@ class ProfileInput:
 
 def lookup_options(db: Database) -> dict:
     """Styles (by family), interests and social platforms; static data, read once."""
-    cached = _OPTIONS.get(id(db))
+    cached = _OPTIONS.get(db)
     if cached is None:
         with db.visitor() as s:
             styles, interests, platforms = s.query(
@@ -69,7 +71,7 @@ def lookup_options(db: Database) -> dict:
             families.setdefault(style["family"], []).append(style)
         cached = {"styles": styles, "families": families, "interests": interests,
                   "platforms": {p["id"]: p for p in platforms}}
-        _OPTIONS[id(db)] = cached
+        _OPTIONS[db] = cached
     return cached
 
 
