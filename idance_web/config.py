@@ -93,6 +93,10 @@ class Config:
                 raise ConfigError("IDANCE_SECRET_KEY must be set to a secret of 32+ characters")
             if self.db_jwt_key == DEV_DB_JWT_KEY:
                 raise ConfigError("IDANCE_DB_JWT_KEY must be set to a secret key in production")
+            if not self.public_url.startswith("https://"):
+                # Links, canonical URLs and OAuth redirects are built from it, never from
+                # request headers a client controls.
+                raise ConfigError("IDANCE_PUBLIC_URL must be set to the https:// address")
             if self.auto_migrate:
                 object.__setattr__(self, "auto_migrate", False)
         return self

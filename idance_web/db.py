@@ -13,6 +13,8 @@ request switched.
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import hmac
 import os
 import re
 import threading
@@ -39,6 +41,7 @@ TABLES = frozenset(
     identity migration user_session""".split()
 )
 _KEY_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class DatabaseError(Exception):
@@ -81,17 +84,22 @@ _UNIQUE = re.compile(r"Database index `(\w+)` already contains")
 _FIELD = re.compile(r"for field `(\w+)`")
 
 
+# The engine's own phrases for a refused identity or action (checked after the patterns that
+# quote values, so a value such as "William" cannot turn a type error into a refusal).
+_REFUSED = ("not allowed", "there was a problem with authentication", "the token has expired",
+            "no such member", "not the visitor", "not the worker", "iam error")
+_NOT_EXECUTED = "not executed due to a failed transaction"
+
+
 def map_error(message: str) -> DatabaseError:
     """Turn the engine's error text into the app's own exception (the SDK gives text only)."""
     if m := _UNIQUE.search(message):
         return Conflict(message, index=m.group(1))
-    lowered = message.lower()
-    if "not allowed" in lowered or "permission" in lowered or "authentication" in lowered:
-        return NotAllowed(message)
-    if "token has expired" in lowered or "no such member" in lowered or "iam" in lowered:
-        return NotAllowed(message)
     if m := _FIELD.search(message):
         return Invalid(message, {m.group(1): "is not a valid value"})
+    lowered = message.lower()
+    if any(phrase in lowered for phrase in _REFUSED):
+        return NotAllowed(message)
     if "does not exist" in lowered:
         return NotFound(message)
     return DatabaseError(message)
@@ -113,6 +121,14 @@ def record_id(table: str, key: Any) -> RecordID:
     return RecordID(table, key)
 
 
+def record_text(rid: RecordID) -> str:
+    """A record id as SurrealQL text, its key escaped when it is not a plain identifier."""
+    key = str(rid.id)
+    if not _PLAIN_KEY.match(key):
+        key = "⟨" + key + "⟩"
+    return f"{rid.table_name}:{key}"
+
+
 def key_of(value: Any) -> str:
     """The plain key of a record id (``user:abc`` → ``abc``)."""
     if isinstance(value, RecordID):
@@ -128,6 +144,12 @@ class Identity:
 
 
 SYSTEM = Identity("system")
+HUB = Identity("hub")
+
+
+def hub_password(config: Config) -> str:
+    """The change-feed reader's database password, derived from the key (rotates with it)."""
+    return hmac.new(config.db_jwt_key.encode(), b"idance-hub", hashlib.sha256).hexdigest()
 
 
 class Session:
@@ -280,7 +302,9 @@ class Database:
             session = Session(self, identity)
             self._local.identity = identity
             try:
-                if identity.access != "system":
+                if identity.access == "hub":
+                    self._signin_hub(conn)
+                elif identity.access != "system":
                     self._authenticate(conn, identity)
                 yield session
             finally:
@@ -297,6 +321,14 @@ class Database:
             self._reset(conn)
             raise NotAllowed(f"{identity.access} token refused: {exc}") from exc
 
+    def _signin_hub(self, conn) -> None:
+        try:
+            conn.signin({"namespace": self.config.db_namespace, "database": self.config.database,
+                         "username": "hub", "password": hub_password(self.config)})
+        except Exception as exc:
+            self._reset(conn)
+            raise NotAllowed(f"hub sign-in refused: {exc}") from exc
+
     def _reset(self, conn) -> None:
         conn.invalidate()
         if not self.embedded and self.config.db_user:
@@ -306,7 +338,7 @@ class Database:
     def member(self, user_id: Any) -> Any:
         """Work as the member ``user:<id>``; table permissions bind every query."""
         rid = record_id("user", user_id)
-        return self.session(Identity("member", f"user:{rid.id}"))
+        return self.session(Identity("member", record_text(rid)))
 
     def visitor(self) -> Any:
         """Work as the anonymous visitor: only published and public data."""
@@ -315,6 +347,10 @@ class Database:
     def worker(self) -> Any:
         """Work as the background worker: exactly the rights its jobs need."""
         return self.session(Identity("worker", WORKER_ID))
+
+    def hub(self) -> Any:
+        """Read change feeds as the ``VIEWER`` database user (record identities may not)."""
+        return self.session(HUB)
 
     def system(self) -> Any:
         """Work with full rights: migrations, the CLI, sign-in and sign-up only."""
@@ -333,12 +369,14 @@ class Database:
             raise map_error(str(exc)) from exc
         if "error" in response:
             raise map_error(str(response["error"].get("message", response["error"])))
-        results = []
-        for statement in response.get("result", []):
-            if statement.get("status") != "OK":
-                raise map_error(str(statement.get("result")))
-            results.append(statement.get("result"))
-        return results
+        statements = response.get("result", [])
+        failed = [str(st.get("result")) for st in statements if st.get("status") != "OK"]
+        if failed:
+            # Inside a transaction every statement after the failing one reports only that it
+            # was not executed: raise the one that says why.
+            cause = next((f for f in failed if _NOT_EXECUTED not in f), failed[0])
+            raise map_error(cause)
+        return [st.get("result") for st in statements]
 
     def raw(self, sql: str, vars: dict | None = None) -> list[dict]:
         """Every statement's status and result, unchecked (the migration runner reports them)."""

@@ -13,13 +13,12 @@ run, so a rotated key takes effect. After ``0003`` the lookup-data step runs (se
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
-from .db import Database
+from .db import Database, hub_password
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 LOOKUP_AFTER = "0003"
@@ -52,7 +51,10 @@ class Migration:
 
     @property
     def checksum(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        """SHA-256 of the file less its ``@always`` sections, which may change: they are
+        re-applied on every run (an access definition gains a clause, a key rotates)."""
+        stable = _ALWAYS.sub("-- @always (re-applied on every run)\n", self.text)
+        return hashlib.sha256(stable.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,6 @@ def render(text: str, config: Config) -> str:
         .replace("{{hub_password}}", hub_password(config))
     )
 
-
-def hub_password(config: Config) -> str:
-    """The real-time hub's database password, derived from the key (rotates with it)."""
-    return hmac.new(config.db_jwt_key.encode(), b"idance-hub", hashlib.sha256).hexdigest()
 
 
 class Runner:

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from email.utils import format_datetime
 from typing import Callable, Iterable
@@ -52,6 +52,9 @@ class PageCache:
         self.max_entries = max_entries
         self.hits = 0
         self.misses = 0
+        # Recent drops, so a page read before a change but stored after its drop is not kept.
+        self.generation = 0
+        self._recent: deque[tuple[int, frozenset[str]]] = deque(maxlen=4096)
 
     def get(self, key: tuple) -> CachedPage | None:
         with self._lock:
@@ -63,7 +66,10 @@ class PageCache:
             self.hits += 1
             return entry
 
-    def put(self, key: tuple, body: bytes, depends_on: Iterable[str], published_at=None) -> CachedPage:
+    def put(self, key: tuple, body: bytes, depends_on: Iterable[str], published_at=None,
+            read_at: int | None = None) -> CachedPage:
+        """Store a rendered page; ``read_at`` is the ``generation`` taken before its data was
+        read: if a record it shows was dropped since, the page is served but not kept."""
         entry = CachedPage(
             body=body,
             etag=hashlib.sha256(body).hexdigest()[:32],
@@ -71,6 +77,11 @@ class PageCache:
             depends_on=frozenset(depends_on),
         )
         with self._lock:
+            if read_at is not None:
+                oldest = self._recent[0][0] if self._recent else self.generation + 1
+                if read_at < oldest - 1 or any(
+                        gen > read_at and ids & entry.depends_on for gen, ids in self._recent):
+                    return entry
             self._entries[key] = entry
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
@@ -79,8 +90,10 @@ class PageCache:
 
     def drop(self, record_ids: Iterable[str]) -> int:
         """Remove every entry that depends on one of ``record_ids``; return how many."""
-        ids = set(record_ids)
+        ids = frozenset(record_ids)
         with self._lock:
+            self.generation += 1
+            self._recent.append((self.generation, ids))
             stale = [k for k, e in self._entries.items() if e.depends_on & ids]
             for key in stale:
                 del self._entries[key]
@@ -129,7 +142,7 @@ class ChangeFollower:
     def poll_once(self) -> set[str]:
         """Read every followed table's new changes; return (and report) the ids they name."""
         tables = list(self.tables)
-        with self.db.system() as s:
+        with self.db.hub() as s:
             results = s.query("".join(self._statement(t) for t in tables))
         changed: set[str] = set()
         for table, rows in zip(tables, results):
@@ -181,11 +194,17 @@ class PublicCache:
         self.pages.drop(ids)
 
     def ensure_following(self) -> None:
-        """Catch up with the feed once (so older changes drop nothing later), then follow."""
+        """Start following the feed (first use, never at import or app creation).
+
+        The thread's first poll reads the retained feed from its start: older changes only
+        drop entries, which costs misses, never a stale page. Without a thread (tests) the
+        catch-up runs here; a failure leaves it to the next request.
+        """
         with self._lock:
             if self._started:
                 return
+            if self.follow:
+                self.follower.start()
+            else:
+                self.follower.poll_once()
             self._started = True
-        self.follower.poll_once()
-        if self.follow:
-            self.follower.start()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app
+import logging
+
+from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 
-from .media import process_image, save_image
+from .media import MAX_ALT_CHARS, MediaError, ProcessedImage, process_image, save_image
+
+log = logging.getLogger(__name__)
 
 
 def has_file(upload: FileStorage | None) -> bool:
@@ -18,6 +22,81 @@ def store_image(upload: FileStorage, alt: str) -> dict:
     Raises ``media.MediaError`` (with a message to show and an HTTP status) when refused;
     nothing is stored then.
     """
-    config = current_app.config["IDANCE"]
-    processed = process_image(upload.stream, max_bytes=config.max_image_bytes, alt=alt)
-    return save_image(current_app.extensions["idance.storage"], processed)
+    return save_image(_storage(), _process(upload, alt))
+
+
+def _storage():
+    return current_app.extensions["idance.storage"]
+
+
+def _process(upload: FileStorage, alt: str) -> ProcessedImage:
+    return process_image(upload.stream, max_bytes=current_app.config["IDANCE"].max_image_bytes,
+                         alt=alt)
+
+
+class FormImages:
+    """The image fields of one submitted form: ``<name>_file``, ``<name>_alt``, ``<name>_remove``.
+
+    ``read`` checks and re-encodes an upload but keeps it in memory; ``store`` writes the
+    uploads once the rest of the form is valid, so a refused form leaves no files behind.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[str, ProcessedImage, dict, dict | None]] = []
+        self._stored: list[str] = []  # keys this form wrote (not those already there)
+
+    def read(self, name: str, old: dict | None) -> dict | None:
+        """What the field holds now: None (removed), ``old`` (with the new alt text, if any) or
+        the record of a new upload, not stored yet. Raises ``MediaError`` for a refused file."""
+        upload = request.files.get(name + "_file")
+        alt = request.form.get(name + "_alt", "").strip()
+        if request.form.get(name + "_remove"):
+            return None
+        if has_file(upload):
+            processed = _process(upload, alt)
+            record = processed.record()
+            self._pending.append((name, processed, record, old))
+            return record
+        if old and alt and alt != old.get("alt"):
+            return {**old, "alt": alt[:MAX_ALT_CHARS]}
+        return old
+
+    def store(self) -> dict[str, str]:
+        """Store the uploads read; {field name: reason} if storage failed (nothing kept then)."""
+        storage = _storage()
+        for name, processed, _, _ in self._pending:
+            # Same bytes, same key: a file already there may be another record's, not ours.
+            new = [v.key for v in processed.variants.values() if not storage.exists(v.key)]
+            try:
+                save_image(storage, processed)
+            except MediaError as exc:
+                self.discard()
+                return {name: exc.message}
+            self._stored += new
+        return {}
+
+    def discard(self) -> None:
+        """Remove what ``store`` wrote: the form was refused after all (a taken address)."""
+        storage = _storage()
+        for key in self._stored:
+            try:
+                storage.delete(key)
+            except Exception:  # the refusal matters more; a leftover is only wasted space
+                log.exception("could not remove %s of a refused form", key)
+        self._stored.clear()
+
+    def echo(self, data):
+        """``data`` as a refused form shows it again: uploads not kept are replaced by the
+        image they were to replace (lists and dicts are looked through)."""
+        swap = {id(record): old for _, _, record, old in self._pending}
+
+        def back(value):
+            if isinstance(value, list):
+                return [back(v) for v in value]
+            if isinstance(value, dict):
+                if id(value) in swap:
+                    return swap[id(value)]
+                return {k: back(v) for k, v in value.items()}
+            return value
+
+        return back(data)

@@ -91,7 +91,8 @@ def make_user(db):
                 hashed[password] = s.value("RETURN crypto::argon2::generate($p)", {"p": password})
             row = s.one(
                 """CREATE ONLY type::thing('user', $username) SET email = $email,
-                   username = $username, display_name = $name, password = $hash;
+                   username = $username, display_name = $name, password = $hash,
+                   has_password = true;
                    CREATE profile SET owner = type::thing('user', $username);""",
                 {"username": username, "email": email or f"{username}@example.com",
                  "name": display_name or username.title(), "hash": hashed[password]},

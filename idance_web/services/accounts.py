@@ -108,10 +108,7 @@ def sign_up(db: Database, email: str, username: str, display_name: str, password
         # SIGNUP failures arrive without detail: a race on a unique index is the likely one.
         raise Invalid("sign-up refused", _taken(db, email, username) or {
             "email": "We could not create this account. Try again."}) from exc
-    key = str(record_id("user", user).id)
-    with db.member(key) as s:
-        s.query("CREATE profile SET owner = $me", {"me": RecordID("user", key)})
-    return open_session(db, key, "signup", user_agent)
+    return open_session(db, str(record_id("user", user).id), "signup", user_agent)
 
 
 def sign_in(db: Database, email: str, password: str, user_agent: str = "") -> SessionUser:
@@ -141,15 +138,18 @@ def open_session(db: Database, key: str, method: str, user_agent: str = "") -> S
 
 
 def load_session_user(db: Database, cookie_id: str) -> SessionUser | None:
-    """The member for a session cookie, or None if she is gone or the session was ended."""
+    """The member for a session cookie, or None if she is gone or the session was ended.
+
+    A session lasts 30 days from sign-in at most, whatever the cookie says.
+    """
     key, _, token = (cookie_id or "").partition(":")
     try:
         me, sid = record_id("user", key), record_id("user_session", token)
         with db.member(me.id) as s:
             row = s.one(
                 """SELECT username, display_name, email, tier,
-                       (SELECT VALUE id FROM ONLY $sid WHERE user = $me AND revoked_at = NONE)
-                       AS session
+                       (SELECT VALUE id FROM ONLY $sid WHERE user = $me AND revoked_at = NONE
+                        AND created_at > time::now() - 30d) AS session
                    FROM ONLY $me""",
                 {"me": me, "sid": sid},
             )
@@ -252,7 +252,6 @@ def delete_account(db: Database, user: SessionUser, password: str | None,
 
 
 def has_password(db: Database, user: SessionUser) -> bool:
-    """Whether she can sign in with a password (the hash itself is never read)."""
-    with db.system() as s:
-        return bool(s.value("RETURN type::thing('user', $key).password != NONE",
-                            {"key": user.key}))
+    """Whether she can sign in with a password (a flag she may read; the hash nobody may)."""
+    with db.member(user.key) as s:
+        return bool(s.value("RETURN $me.has_password", {"me": RecordID("user", user.key)}))

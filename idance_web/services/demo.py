@@ -131,7 +131,8 @@ def _insert_members(s, members: list[dict], password_hash: str) -> None:
     for m in members:
         uid = RecordID("user", m["key"])
         users.append({"id": uid, "email": m["email"], "username": m["username"],
-                      "display_name": m["display_name"], "password": password_hash})
+                      "display_name": m["display_name"], "password": password_hash,
+                      "has_password": True})
         profiles.append({"id": RecordID("profile", m["key"]), "owner": uid, "bio": m["bio"],
                          "city": m["city"]["id"], "location": m["city"]["vector"],
                          "looking_for": m["looking_for"], "discoverable": True})

@@ -11,7 +11,7 @@ from ..db import Database
 
 # One statement per part, all run as the member herself: the database decides what is hers.
 EXPORT_QUERY = """
-SELECT * OMIT password FROM ONLY $me;
+SELECT * OMIT password, has_password FROM ONLY $me;
 SELECT * FROM profile WHERE owner = $me;
 SELECT in AS user, out AS style, level, role, created_at FROM user_dance_style WHERE in = $me;
 SELECT out AS interest, created_at FROM user_interest WHERE in = $me;

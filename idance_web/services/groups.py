@@ -7,7 +7,6 @@ are in ``group_members.py``.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -15,11 +14,11 @@ from surrealdb import RecordID
 
 from ..db import Conflict, Database, Invalid, NotAllowed, NotFound, key_of
 from .profiles import (
-    EARTH_RADIUS_KM,
+    check_city,
+    chord_km,
     city_label,
     format_distance,
     lookup_options,
-    resolve_city,
     search_cities,
 )
 
@@ -89,10 +88,7 @@ def check(db: Database, data: GroupInput, creating: bool = True) -> dict:
         errors["join_mode"] = "Choose how people join."
     if data.visibility not in VISIBILITIES:
         errors["visibility"] = "Choose who can find the group."
-    city, choices = resolve_city(db, data)
-    if (data.city_id or (data.city_query or "").strip()) and city is None:
-        errors["city"] = ("Which one? Choose the city below." if choices else
-                          "We could not find that city. Type its name and pick from the list.")
+    city, choices = check_city(db, data, errors)
     if errors:
         exc = Invalid("group not saved", errors)
         exc.city_choices = choices
@@ -103,9 +99,13 @@ def check(db: Database, data: GroupInput, creating: bool = True) -> dict:
     return values
 
 
-def create_group(db: Database, user_key: str, data: GroupInput, images: dict | None = None) -> str:
-    """Create a group she owns (the ``group_owner`` event makes her owner row); its slug."""
-    values = check(db, data, creating=True)
+def create_group(db: Database, user_key: str, data: GroupInput | dict,
+                 images: dict | None = None) -> str:
+    """Create a group she owns (the ``group_owner`` event makes her owner row); its slug.
+
+    ``data`` is the form's input, or what ``check(..., creating=True)`` made of it (a view
+    that checks before storing uploads need not have it checked twice)."""
+    values = data if isinstance(data, dict) else check(db, data, creating=True)
     images = images or {}
     try:
         with db.member(user_key) as s:
@@ -127,11 +127,11 @@ def create_group(db: Database, user_key: str, data: GroupInput, images: dict | N
     return row["slug"]
 
 
-def update_group(db: Database, user_key: str, slug: str, data: GroupInput,
+def update_group(db: Database, user_key: str, slug: str, data: GroupInput | dict,
                  images: dict | None = None) -> None:
-    """Save the details form (the slug stays). ``images`` holds only the slots that change
-    (an image record, or None to remove it)."""
-    values = check(db, data, creating=False)
+    """Save the details form (the slug stays). ``data`` as for ``create_group``; ``images``
+    holds only the slots that change (an image record, or None to remove it)."""
+    values = data if isinstance(data, dict) else check(db, data, creating=False)
     images = images or {}
     with db.member(user_key) as s:
         done = s.rows(
@@ -263,8 +263,7 @@ def browse(db: Database, viewer_key: str | None = None, style: str = "",
     for row in rows:
         _shape(row)
         if "distance" in row:
-            chord = row.pop("distance") or 0.0
-            row["distance"] = format_distance(2 * EARTH_RADIUS_KM * math.asin(min(1.0, chord / 2)))
+            row["distance"] = format_distance(chord_km(row.pop("distance") or 0.0))
     return {"groups": rows, "city": city, "style": style_id,
             "unknown_style": bool(style) and not style_id,
             "unknown_city": bool((city_text or "").strip()) and not city}

@@ -113,6 +113,7 @@ def _free_username(db: Database, base: str) -> str:
 _CREATE_ACCOUNT = """
 BEGIN TRANSACTION;
 LET $u = CREATE ONLY user SET email = $email, username = $username, display_name = $name;
+CREATE profile SET owner = $u.id;
 CREATE oauth_identity SET provider = $provider, subject = $subject, user = $u.id,
     email = $pemail ?? NONE, email_verified = $verified;
 RETURN $u.id;
@@ -129,7 +130,7 @@ def create_account(db: Database, profile: ProviderProfile, email: str, display_n
     name = (display_name or profile.name or "").strip()[:80]
     for _ in range(5):
         username = _free_username(db, username_base(name, email))
-        with db.system() as s:
+        with db.system():
             results = db.raw(_CREATE_ACCOUNT, {
                 "email": email, "username": username, "name": name or username,
                 "provider": profile.provider, "subject": profile.subject,
@@ -147,10 +148,7 @@ def create_account(db: Database, profile: ProviderProfile, email: str, display_n
             raise DatabaseError(failed)
     else:  # pragma: no cover - five username races in a row
         raise DatabaseError("no free username")
-    key = str(record_id("user", user).id)
-    with db.member(key) as s:
-        s.query("CREATE profile SET owner = $me", {"me": RecordID("user", key)})
-    return key
+    return str(record_id("user", user).id)
 
 
 # -- linking --------------------------------------------------------------------------------

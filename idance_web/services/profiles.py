@@ -28,6 +28,8 @@ MEASUREMENTS = {"chest_cm": "Chest (cm)", "waist_cm": "Waist (cm)", "hips_cm": "
                 "inseam_cm": "Inseam (cm)", "shoe_eu": "Shoe size (EU)"}
 MAX_STYLES = 12
 MAX_LINKS = 10
+MAX_HANDLE = 100  # the database's limit on social_links[*].handle
+CITY_KEY = re.compile(r"[0-9]{1,12}")  # GeoNames ids have 8 digits; 30 would overflow CBOR
 EARTH_RADIUS_KM = 6371.0088
 
 # Static lookup data, read once per database.
@@ -156,8 +158,12 @@ def _shape(row: dict) -> dict:
 
 
 def distance_km(a: list[float], b: list[float]) -> float:
-    """Great-circle distance between two unit vectors (from their chord)."""
-    chord = math.dist(a, b)
+    """Great-circle distance between two unit vectors."""
+    return chord_km(math.dist(a, b))
+
+
+def chord_km(chord: float) -> float:
+    """Great-circle distance for the chord between two unit vectors (what KNN reports)."""
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, chord / 2))
 
 
@@ -209,7 +215,7 @@ def _check(db: Database, data: ProfileInput) -> tuple[dict, dict]:
             age = age_on(born, dt.date.today())
             if not 13 <= age <= 120:
                 errors["birth_date"] = "You must be at least 13 years old."
-            values["birth_date"] = dt.datetime.combine(born, dt.time(), dt.timezone.utc)
+            values["birth_date"] = dt.datetime.combine(born, dt.time(), dt.UTC)
             values["public_age"] = age if data.show_age else None
     values.setdefault("public_age", None)
     measurements = {}
@@ -259,6 +265,8 @@ def _check_links(links: list[dict], platforms: dict, errors: dict) -> list[dict]
         spec = platforms.get(platform)
         if spec is None:
             errors[f"links-{i}"] = "Choose a platform."
+        elif len(handle) > MAX_HANDLE:
+            errors[f"links-{i}"] = f"Keep links under {MAX_HANDLE} characters."
         elif not re.fullmatch(spec["handle_pattern"], handle):
             errors[f"links-{i}"] = f"That is not a valid {spec['name']} handle."
         else:
@@ -268,14 +276,15 @@ def _check_links(links: list[dict], platforms: dict, errors: dict) -> list[dict]
     return out
 
 
-def resolve_city(db: Database, data: ProfileInput) -> tuple[RecordID | None, list[dict]]:
+def resolve_city(db: Database, data) -> tuple[RecordID | None, list[dict]]:
     """The chosen city: the id the type-ahead set, else the one city the text names.
 
-    Returns (city, choices): when the text is ambiguous, ``choices`` lists the candidates so
-    the form (without JavaScript) can ask which one.
+    ``data`` has ``city_id`` and ``city_query`` (a profile's or a group's input). Returns
+    (city, choices): when the text is ambiguous, ``choices`` lists the candidates so the form
+    (without JavaScript) can ask which one. An id that names no city gives (None, []).
     """
     if data.city_id:
-        return RecordID("city", int(data.city_id)) if data.city_id.isdigit() else None, []
+        return _known_city(db, data.city_id), []
     query = (data.city_query or "").split(",")[0].strip()
     if not query:
         return None, []
@@ -287,6 +296,26 @@ def resolve_city(db: Database, data: ProfileInput) -> tuple[RecordID | None, lis
     return None, candidates
 
 
+def _known_city(db: Database, key: str) -> RecordID | None:
+    # The id comes from the form: anything but an existing city would be saved as a
+    # dangling link (or, too long for an int, fail in the driver).
+    if not CITY_KEY.fullmatch(key):
+        return None
+    city = RecordID("city", int(key))
+    with db.visitor() as s:
+        return city if s.value("RETURN record::exists($city)", {"city": city}) else None
+
+
+def check_city(db: Database, data, errors: dict) -> tuple[RecordID | None, list[dict]]:
+    """``resolve_city``, with the reason in ``errors["city"]`` when a city was asked for but
+    not found (or the text names several)."""
+    city, choices = resolve_city(db, data)
+    if (data.city_id or (data.city_query or "").strip()) and city is None:
+        errors["city"] = ("Which one? Choose the city below." if choices
+                          else "We could not find that city. Type its name and pick from the list.")
+    return city, choices
+
+
 def update_profile(db: Database, user_key: str, data: ProfileInput) -> None:
     """Save the whole profile in one transaction, styles and interests included.
 
@@ -294,10 +323,7 @@ def update_profile(db: Database, user_key: str, data: ProfileInput) -> None:
     when the city text was ambiguous.
     """
     values, errors = _check(db, data)
-    city, choices = resolve_city(db, data)
-    if (data.city_id or data.city_query.strip()) and city is None:
-        errors["city"] = ("Which one? Choose your city below." if choices
-                          else "We could not find that city. Type its name and pick from the list.")
+    city, choices = check_city(db, data, errors)
     if errors:
         exc = Invalid("profile not saved", errors)
         exc.city_choices = choices

@@ -40,7 +40,7 @@ LIVE_QUERIES = {
         LIMIT $vlog_count;""",
     "styles": """SELECT out.name AS name, out.family AS family, level, role
         FROM user_dance_style WHERE in = $owner;""",
-    "members": """SELECT user.username AS username, user.display_name AS display_name, role
+    "members": """SELECT user, user.username AS username, user.display_name AS display_name, role
         FROM group_member WHERE group = $owner AND role IN ['owner', 'admin', 'member'];""",
 }
 ROLE_ORDER = {"owner": 0, "admin": 1, "member": 2}
@@ -61,6 +61,13 @@ class PublicPage:
     owner: dict
     blocks: list[dict]
     live: dict = field(default_factory=dict)
+
+    @property
+    def depends_on(self) -> set[str]:
+        """The records whose change must drop this page from the render cache."""
+        ids = {self.owner_key, f"site:{self.site_key}"}
+        ids.update(str(m["user"]) for m in self.live.get("members", []) if m.get("user"))
+        return ids
 
     @property
     def title(self) -> str:

@@ -17,16 +17,11 @@ from ..forms import EmptyForm
 from ..media import MediaError
 from ..security import safe_next
 from ..services import group_members, groups, profiles
-from ..uploads import has_file, store_image
+from ..uploads import FormImages
 from .site_editor import Owner, make_editor
 
 bp = Blueprint("groups", __name__)
 SLOTS = {"logo": "Logo", "cover": "Cover image"}
-
-
-def _check_csrf() -> None:
-    if not EmptyForm().validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
 
 
 def _viewer() -> str | None:
@@ -99,36 +94,40 @@ def _form(values: dict, errors: dict, choices=None, status: int = 200, group=Non
         form=EmptyForm()), status
 
 
-def _images(existing: dict | None) -> tuple[dict, dict, int]:
-    """Store the uploaded logo and cover; (slot → image or None to remove, errors, status)."""
-    images, errors, status = {}, {}, 400
+def _images(existing: dict | None, images: FormImages) -> tuple[dict, dict, int]:
+    """Read the logo and cover into ``images`` (not stored yet); (slot → image or None to
+    remove, errors, status)."""
+    chosen, errors, status = {}, {}, 400
     for slot in SLOTS:
         old = (existing or {}).get(slot)
-        alt = request.form.get(f"{slot}_alt", "").strip()
-        upload = request.files.get(f"{slot}_file")
-        if request.form.get(f"{slot}_remove"):
-            images[slot] = None
-        elif has_file(upload):
-            try:
-                images[slot] = store_image(upload, alt)
-            except MediaError as exc:
-                errors[f"{slot}_file"], status = exc.message, exc.status
-        elif old and alt and alt != old.get("alt"):
-            images[slot] = {**old, "alt": alt[:300]}
-    return images, errors, status
+        try:
+            value = images.read(slot, old)
+        except MediaError as exc:
+            errors[f"{slot}_file"], status = exc.message, exc.status
+        else:
+            if value is not old:
+                chosen[slot] = value
+    return chosen, errors, status
 
 
 def _save(data: groups.GroupInput, existing: dict | None, save):
-    """Validate, then store images (none for a form that comes back), then ``save(images)``."""
+    """Check the form, then store the uploads (none for a form that comes back), then
+    ``save(values, images)``, which may still raise ``Invalid`` (a taken address)."""
+    images = FormImages()
     try:
-        groups.check(get_db(), data, creating=existing is None)
-        images, errors, status = _images(existing)
+        values = groups.check(get_db(), data, creating=existing is None)
+        chosen, errors, status = _images(existing, images)
+        errors = errors or {f"{k}_file": v for k, v in images.store().items()}
         if errors:
             return _form(_echo(data, existing), errors, status=status, group=existing)
-        return save(images)
+        return save(values, chosen)
     except Invalid as exc:
+        images.discard()
         return _form(_echo(data, existing), exc.fields, getattr(exc, "city_choices", []), 400,
                      group=existing)
+    except Exception:
+        images.discard()  # refused after all (403, a failure): keep no files for it
+        raise
 
 
 @bp.route("/groups/new", methods=["GET", "POST"])
@@ -137,10 +136,9 @@ def new():
     """Start a group: she becomes its owner."""
     if request.method == "GET":
         return _form({"kind": "studio", "join_mode": "request", "visibility": "public"}, {})
-    _check_csrf()
 
-    def save(images):
-        slug = groups.create_group(get_db(), current_user.key, data, images)
+    def save(values, images):
+        slug = groups.create_group(get_db(), current_user.key, values, images)
         flash("Your group is ready. Invite members and build its site.", "success")
         return redirect(url_for("groups.manage", slug=slug))
 
@@ -156,11 +154,10 @@ def details(slug: str):
     group = groups.get_group(get_db(), slug, current_user.key)
     if request.method == "GET":
         return _form(group, {}, group=group)
-    _check_csrf()
 
-    def save(images):
+    def save(values, images):
         try:
-            groups.update_group(get_db(), current_user.key, slug, data, images)
+            groups.update_group(get_db(), current_user.key, slug, values, images)
         except NotAllowed:
             abort(403)
         flash("Group details saved.", "success")
@@ -190,7 +187,6 @@ DONE = {"join": None, "accept": "Welcome to the group.", "decline": "Invitation 
 @bp.post("/g/<slug>/<any(join, accept, decline, withdraw, leave, follow, unfollow):action>")
 @login_required
 def member_action(slug: str, action: str):
-    _check_csrf()
     try:
         result = MEMBER_ACTIONS[action](get_db(), current_user.key, slug)
     except group_members.Refused as exc:
@@ -229,7 +225,6 @@ def _manage_error(slug: str, message: str):
 @bp.post("/g/<slug>/manage/invite")
 @login_required
 def invite(slug: str):
-    _check_csrf()
     _manager(slug)
     username = request.form.get("username", "").strip()[:40]
     if not username:
@@ -249,7 +244,6 @@ def invite(slug: str):
 @login_required
 def member_change(slug: str, username: str, action: str):
     """Approve, refuse, cancel, promote, demote or remove one member."""
-    _check_csrf()
     _manager(slug)
     if action not in group_members.ACTIONS:
         abort(404)
@@ -269,7 +263,6 @@ def member_change(slug: str, username: str, action: str):
 @login_required
 def transfer(slug: str):
     """The owner hands the group on; she stays as an admin."""
-    _check_csrf()
     _manager(slug)
     username = request.form.get("username", "")[:40]
     try:
@@ -288,7 +281,6 @@ def transfer(slug: str):
 @login_required
 def delete(slug: str):
     """The owner deletes the group; its site goes offline with it."""
-    _check_csrf()
     _manager(slug)
     try:
         groups.delete_group(get_db(), current_user.key, slug, request.form.get("confirm", ""))

@@ -37,7 +37,7 @@ from wtforms.validators import DataRequired, Length
 from .. import oauth as providers
 from ..db import Conflict
 from ..extensions import csrf, get_db, limiter
-from ..forms import EmptyForm, attach_errors
+from ..forms import attach_errors
 from ..security import safe_next
 from ..services import accounts, identities
 from ..services.identities import ProviderProfile
@@ -323,8 +323,6 @@ def _link(profile: ProviderProfile, link_id: str):
 def link(provider: str):
     """Start the provider's flow to link it to the signed-in member."""
     _require_offered(provider)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     linked = identities.linked_identities(get_db(), current_user.key)
     if any(row["provider"] == provider for row in linked):
         flash(f"{_label(provider)} is already linked.", "success")
@@ -338,8 +336,6 @@ def unlink(provider: str):
     """Unlink a provider, unless it is her last way to sign in."""
     if provider not in providers.PROVIDERS:
         abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     db = get_db()
     user = current_user._get_current_object()
     label = _label(provider)

@@ -72,8 +72,6 @@ def edit():
 @bp.post("/me/profile")
 @login_required
 def update():
-    if not EmptyForm().validate_on_submit():
-        return redirect(url_for("profile.edit"))
     data = parse_profile_form()
     try:
         profiles.update_profile(get_db(), current_user.key, data)
@@ -113,8 +111,6 @@ def image_update(slot: str):
     """Upload (or remove) her avatar or cover; refusals come back next to the field."""
     if slot not in profiles.IMAGE_UPDATES:
         abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
     if request.form.get("remove"):
         profiles.set_image(get_db(), current_user.key, slot, None)
         flash("Image removed.", "success")

@@ -8,6 +8,7 @@ header, no cookie; the header of a signed-in visitor is added by a script from /
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template,
                    request, url_for)
@@ -41,23 +42,27 @@ def render_public_page(kind: str, name: str, page: str):
     cache = current_app.extensions["idance.public_cache"]
     cache.ensure_following()
     today = dt.date.today()
-    key = (kind, name.lower(), page, today.isoformat())
+    base = _base_url()
+    # Without a configured public address the host is part of the page (its canonical URL),
+    # so it is part of the key: a forged Host header cannot poison what others get.
+    key = (kind, name.lower(), page, today.isoformat(), base)
     entry = cache.pages.get(key)
     if entry is None:
+        read_at = cache.pages.generation
         data = public_sites.load_page(get_db(), kind, name, page, today)
         if data is None:
             return None
+        path = (f"/@{data.name}" if kind == "user" else f"/g/{data.name}")
+        canonical = base + path + ("" if page == "home" else f"/{page}")
         html = render_template("public/site.html", site=data, registry=REGISTRY,
-                               canonical=_canonical(kind, data.name, page))
-        entry = cache.pages.put(key, html.encode(), {data.owner_key, f"site:{data.site_key}"},
-                                data.published_at)
+                               canonical=canonical)
+        entry = cache.pages.put(key, html.encode(), data.depends_on, data.published_at,
+                                read_at=read_at)
     return _respond(entry)
 
 
-def _canonical(kind: str, name: str, page: str) -> str:
-    base = current_app.config["IDANCE"].public_url or request.host_url.rstrip("/")
-    path = f"/@{name}" if kind == "user" else f"/g/{name}"
-    return base + path + ("" if page == "home" else f"/{page}")
+def _base_url() -> str:
+    return current_app.config["IDANCE"].public_url or request.host_url.rstrip("/")
 
 
 @bp.get("/@<username>")
@@ -95,7 +100,8 @@ def schedule(username: str | None = None, slug: str | None = None):
     title, entries = public_sites.schedule_entries(get_db(), kind, name, dt.date.today())
     if not title:
         abort(404)
-    body = calendar(title, entries, uid_domain=request.host.split(":")[0], name=name)
+    body = calendar(title, entries, uid_domain=urlsplit(_base_url()).hostname or "idance",
+                    name=name)
     g.public_page = True
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": f'attachment; filename="{name}-schedule.ics"',
@@ -131,8 +137,7 @@ def header_fragment():
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    base = current_app.config["IDANCE"].public_url or request.host_url.rstrip("/")
-    body = render_template("public/sitemap.xml", base=base,
+    body = render_template("public/sitemap.xml", base=_base_url(),
                            sites=public_sites.published_pages(get_db()))
     g.public_page = True
     return Response(body, mimetype="application/xml",
@@ -141,7 +146,7 @@ def sitemap():
 
 @bp.get("/robots.txt")
 def robots():
-    base = current_app.config["IDANCE"].public_url or request.host_url.rstrip("/")
+    base = _base_url()
     body = "\n".join(["User-agent: *", "Disallow: /me", "Disallow: /api/", "Disallow: /login",
                       "Disallow: /signup", "Disallow: /chat", f"Sitemap: {base}/sitemap.xml", ""])
     g.public_page = True

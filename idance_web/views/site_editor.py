@@ -6,11 +6,10 @@ from the URL. The database decides who may change the site (``fn::can_manage``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from surrealdb import RecordID
 
@@ -20,7 +19,7 @@ from ..extensions import get_db
 from ..forms import EmptyForm
 from ..media import MediaError
 from ..services import public_sites, sites
-from ..uploads import has_file, store_image
+from ..uploads import FormImages
 
 
 @dataclass
@@ -37,13 +36,25 @@ class Owner:
         return f"/@{self.name}" if self.table == "user" else f"/g/{self.name}"
 
 
-def _parse_block(kind: str, existing: dict) -> tuple[dict, dict[str, str]]:
-    """The submitted block form as raw data for ``blocks.validate``; uploads stored here."""
+def _parse_block(kind: str, existing: dict, images: FormImages) -> tuple[dict, dict[str, str]]:
+    """The submitted block form as raw data for ``blocks.validate``, and upload errors.
+
+    New uploads are read into ``images``, not stored: the caller stores them once the block
+    is valid.
+    """
     spec = REGISTRY[kind]
     raw, upload_errors = {}, {}
+
+    def image(name: str, old: dict | None) -> dict | None:
+        try:
+            return images.read(name, old)
+        except MediaError as exc:
+            upload_errors[name] = exc.message
+            return old
+
     for field in spec.fields:
         if field.kind == "image":
-            raw[field.name] = _image(field.name, existing.get(field.name), upload_errors)
+            raw[field.name] = image(field.name, existing.get(field.name))
         else:
             raw[field.name] = request.form.get(field.name, "")
     if spec.items is not None:
@@ -59,28 +70,12 @@ def _parse_block(kind: str, existing: dict) -> tuple[dict, dict[str, str]]:
             for field in spec.items.fields:
                 if field.kind == "image":
                     old = old_items[i].get(field.name) if i < len(old_items) else None
-                    entry[field.name] = _image(prefix + field.name, old, upload_errors)
+                    entry[field.name] = image(prefix + field.name, old)
                 else:
                     entry[field.name] = request.form.get(prefix + field.name, "")
             items.append(entry)
         raw["items"] = items
     return raw, upload_errors
-
-
-def _image(name: str, old: dict | None, errors: dict) -> dict | None:
-    upload = request.files.get(name + "_file")
-    alt = request.form.get(name + "_alt", "")
-    if request.form.get(name + "_remove"):
-        return None
-    if has_file(upload):
-        try:
-            return store_image(upload, alt)
-        except MediaError as exc:
-            errors[name] = exc.message
-            return old
-    if old and alt.strip() and alt.strip() != old.get("alt"):
-        return {**old, "alt": alt.strip()[:300]}
-    return old
 
 
 def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Blueprint:
@@ -107,10 +102,6 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
             fonts=sites.FONTS, form=EmptyForm(), here=here, errors=extra.pop("errors", {}),
             **extra), status
 
-    def check_csrf():
-        if not EmptyForm().validate_on_submit():
-            abort(400, "The form expired. Reload the page and try again.")
-
     @bp.get("")
     @login_required
     def edit(**view_args):
@@ -120,7 +111,6 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
     @bp.post("/create")
     @login_required
     def create(**view_args):
-        check_csrf()
         owner = resolve(**view_args)
         try:
             sites.create_site(get_db(), current_user.key, owner.record)
@@ -135,35 +125,60 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
             abort(404)
         return owner, site
 
-    @bp.route("/blocks/new", methods=["GET", "POST"])
-    @login_required
-    def block_new(**view_args):
-        owner, site = _site_or_404(**view_args)
-        kind = request.values.get("kind", "")
+    def draft_page(site) -> str | None:
+        """The ``page`` the request names, if the draft has it (blocks elsewhere are never shown)."""
         page = request.values.get("page", "home")
-        if kind not in {b.name for b in types_for(owner.table)}:
-            flash("Choose a block type from the list.", "error")
-            return redirect(here("edit", page=page))
-        if request.method == "POST":
-            check_csrf()
-            raw, errors = _parse_block(kind, {})
-            try:
-                data = validate(kind, raw, owner.table)
-                if errors:
-                    raise BlockInvalid(errors)
-                sites.add_block(get_db(), current_user.key, site["id"], page, kind, data)
-            except BlockInvalid as exc:
-                return _block_form(owner, kind, page, raw, {**exc.errors, **errors}, None, 400)
-            except Conflict:
-                return _block_form(owner, kind, page, raw, {"kind": "Try again."}, None, 409)
-            flash(f"{REGISTRY[kind].label} added.", "success")
-            return redirect(here("edit", page=page))
-        return _block_form(owner, kind, page, {}, {}, None)
+        return page if page in {p["slug"] for p in site["draft"].get("pages", [])} else None
+
+    def submit_block(owner, kind, page, key, existing, save):
+        """Check the block form, store its uploads, then ``save(data)``; None once saved, else
+        the form again (with nothing stored)."""
+        images = FormImages()
+        raw, errors = _parse_block(kind, existing, images)
+        try:
+            data = validate(kind, raw, owner.table)
+            errors = errors or images.store()
+            if errors:
+                raise BlockInvalid(errors)
+        except BlockInvalid as exc:
+            return _block_form(owner, kind, page, images.echo(raw), {**exc.errors, **errors},
+                               key, 400)
+        try:
+            save(data)
+        except Conflict:
+            images.discard()
+            return _block_form(owner, kind, page, images.echo(raw), {"kind": "Try again."},
+                               key, 409)
+        except Exception:
+            images.discard()
+            raise
+        return None
 
     def _block_form(owner, kind, page, data, errors, key, status=200):
         return render_template(
             "site/block_form.html", owner=owner, block=REGISTRY[kind], page=page, data=data,
             errors=errors, key=key, form=EmptyForm(), here=here), status
+
+    @bp.route("/blocks/new", methods=["GET", "POST"])
+    @login_required
+    def block_new(**view_args):
+        owner, site = _site_or_404(**view_args)
+        kind = request.values.get("kind", "")
+        page = draft_page(site)
+        if page is None:
+            flash("That page does not exist.", "error")
+            return redirect(here("edit"))
+        if kind not in {b.name for b in types_for(owner.table)}:
+            flash("Choose a block type from the list.", "error")
+            return redirect(here("edit", page=page))
+        if request.method == "POST":
+            refused = submit_block(owner, kind, page, None, {}, lambda data: sites.add_block(
+                get_db(), current_user.key, site["id"], page, kind, data))
+            if refused:
+                return refused
+            flash(f"{REGISTRY[kind].label} added.", "success")
+            return redirect(here("edit", page=page))
+        return _block_form(owner, kind, page, {}, {}, None)
 
     @bp.route("/blocks/<key>", methods=["GET", "POST"])
     @login_required
@@ -174,16 +189,11 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
         except NotFound:
             abort(404)
         if request.method == "POST":
-            check_csrf()
-            raw, errors = _parse_block(block["kind"], block["data"])
-            try:
-                data = validate(block["kind"], raw, owner.table)
-                if errors:
-                    raise BlockInvalid(errors)
-                sites.update_block(get_db(), current_user.key, site["id"], key, data)
-            except BlockInvalid as exc:
-                return _block_form(owner, block["kind"], block["page"], raw,
-                                   {**exc.errors, **errors}, key, 400)
+            refused = submit_block(
+                owner, block["kind"], block["page"], key, block["data"],
+                lambda data: sites.update_block(get_db(), current_user.key, site["id"], key, data))
+            if refused:
+                return refused
             flash("Block saved. Publish to show it to visitors.", "success")
             return redirect(here("edit", page=block["page"]))
         return _block_form(owner, block["kind"], block["page"], block["data"], {}, key)
@@ -191,8 +201,7 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
     @bp.post("/blocks/<key>/<action>")
     @login_required
     def block_action(key: str, action: str, **view_args):
-        check_csrf()
-        owner, site = _site_or_404(**view_args)
+        _, site = _site_or_404(**view_args)
         db, me, sid = get_db(), current_user.key, site["id"]
         try:
             block = sites.get_block(db, me, sid, key)
@@ -214,9 +223,10 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
     @login_required
     def reorder(**view_args):
         """Drag and drop: the page's block keys in their new order."""
-        check_csrf()
-        owner, site = _site_or_404(**view_args)
-        page = request.form.get("page", "home")
+        _, site = _site_or_404(**view_args)
+        page = draft_page(site)
+        if page is None:
+            abort(404)
         keys = request.form.getlist("keys")[:500]
         try:
             sites.reorder(get_db(), current_user.key, site["id"], page, keys)
@@ -229,7 +239,6 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
     @bp.post("/pages")
     @login_required
     def page_add(**view_args):
-        check_csrf()
         owner, site = _site_or_404(**view_args)
         slug, title = request.form.get("slug", ""), request.form.get("title", "")
         try:
@@ -242,8 +251,7 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
     @bp.post("/pages/<slug>/delete")
     @login_required
     def page_delete(slug: str, **view_args):
-        check_csrf()
-        owner, site = _site_or_404(**view_args)
+        _, site = _site_or_404(**view_args)
         try:
             sites.remove_page(get_db(), current_user.key, site, slug)
         except Invalid as exc:
@@ -253,7 +261,6 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
     @bp.post("/settings")
     @login_required
     def settings(**view_args):
-        check_csrf()
         owner, site = _site_or_404(**view_args)
         seo = {"title": request.form.get("seo_title", ""),
                "description": request.form.get("seo_description", "")}
@@ -268,8 +275,7 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
     @bp.post("/publish")
     @login_required
     def publish(**view_args):
-        check_csrf()
-        owner, site = _site_or_404(**view_args)
+        _, site = _site_or_404(**view_args)
         sites.publish_site(get_db(), current_user.key, site["id"])
         flash("Published: visitors now see this version.", "success")
         return redirect(here("edit"))
@@ -277,8 +283,7 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
     @bp.post("/unpublish")
     @login_required
     def unpublish(**view_args):
-        check_csrf()
-        owner, site = _site_or_404(**view_args)
+        _, site = _site_or_404(**view_args)
         sites.unpublish_site(get_db(), current_user.key, site["id"])
         flash("Your site is offline. Publish again to bring it back.", "success")
         return redirect(here("edit"))

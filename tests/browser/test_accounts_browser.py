@@ -25,7 +25,7 @@ def test_sign_up_sign_out_and_sign_in(page, live_server):
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(live_server.url + "/")
-    assert page.get_by_role("link", name="Sign in").is_visible()
+    assert page.locator(".site-header").get_by_role("link", name="Sign in").is_visible()
 
     page.goto(live_server.url + "/me/settings")
     page.wait_for_url("**/login?next=*")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from surrealdb import RecordID
 
-from idance_web.db import DatabaseError, NotAllowed, NotFound, key_of
+from idance_web.db import DatabaseError, Invalid, NotAllowed, NotFound, key_of
 from idance_web.services import group_members as gm
 from idance_web.services import groups, sites
 
@@ -303,3 +303,19 @@ def test_an_owner_deleting_her_account_hands_the_group_on_or_deletes_it(db):
         alone = s.value("RETURN group:alone.deleted_at")
     assert [str(o) for o in owners] == ["user:ada"]
     assert alone is not None
+
+
+# -- the form's city ----------------------------------------------------------------------------
+
+def test_a_city_id_must_name_an_existing_city(lab):
+    for city_id in ("1" * 30, "999999999", "2950159x"):
+        with pytest.raises(Invalid) as refused:
+            groups.create_group(lab, "dave", groups.GroupInput(
+                kind="crew", slug="dave-crew", name="Crew", city_id=city_id))
+        assert "could not find that city" in refused.value.fields["city"]
+    # What ``check`` returns is saved as it is (a view checks once, before storing uploads).
+    values = groups.check(lab, groups.GroupInput(kind="crew", slug="dave-crew", name="Crew",
+                                                 city_id="2950159"))
+    assert groups.create_group(lab, "dave", values) == "dave-crew"
+    with lab.system() as s:
+        assert s.value("SELECT VALUE city.name FROM group WHERE slug = 'dave-crew'") == ["Berlin"]

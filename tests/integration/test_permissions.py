@@ -29,7 +29,8 @@ RELATE user:alice->follow->user:bob SET id = follow:ab;
 RELATE user:alice->swipe->user:bob SET id = swipe:ab, direction = 'like';
 RELATE user:alice->user_dance_style->dance_style:salsa SET id = user_dance_style:a, level = 'advanced', role = 'lead';
 RELATE user:alice->user_interest->interest:festivals SET id = user_interest:a;
-RELATE user:alice->block->user:bob SET id = block:ab;
+CREATE user:dave SET email = 'dave@example.com', username = 'dave', display_name = 'Dave', password = 'h';
+RELATE user:alice->block->user:dave SET id = block:ab;
 CREATE chat:ac SET members = [user:alice, user:carol];
 CREATE match:ac SET users = [user:alice, user:carol], chat = chat:ac;
 CREATE message:a1 SET chat = chat:ac, author = user:alice, body = 'hello carol';
@@ -95,7 +96,7 @@ SELECT = {
 # row → (field, new value) and who can update it
 UPDATE = {
     "user:alice": ("display_name", "Changed", (0, 1, 0, 0)),
-    "profile:alice": ("bio", "changed", (0, 1, 0, 1)),  # the worker writes embeddings
+    "profile:alice": ("bio", "changed", (0, 1, 0, 0)),
     "device:alice": ("label", "changed", (0, 1, 0, 0)),
     "country:DE": ("name", "changed", (0, 0, 0, 0)),
     "city:2950159": ("name", "changed", (0, 0, 0, 0)),
@@ -107,7 +108,7 @@ UPDATE = {
     "message:a1": ("body", "changed", (0, 1, 0, 0)),
     "comments:a1": ("body", "changed", (0, 1, 0, 0)),
     "notification:a1": ("read_at", "NOW", (0, 1, 0, 0)),
-    "vlog:pub": ("title", "changed", (0, 1, 0, 1)),
+    "vlog:pub": ("title", "changed", (0, 1, 0, 0)),
     "group:g": ("name", "changed", (0, 1, 0, 0)),
     # An invitation becomes a membership only when the invitee accepts it.
     "group_member:invited": ("role", "admin", (0, 0, 0, 0)),

@@ -27,6 +27,7 @@ def test_environment_overlays_defaults():
     {"IDANCE_ENV": "production"},
     {"IDANCE_ENV": "production", "IDANCE_SECRET_KEY": DEV_SECRET_KEY},
     {"IDANCE_ENV": "production", "IDANCE_SECRET_KEY": "s" * 40},  # dev JWT key still set
+    {"IDANCE_ENV": "production", "IDANCE_SECRET_KEY": "s" * 40, "IDANCE_DB_JWT_KEY": "k" * 40},
 ])
 def test_production_refuses_development_secrets(env):
     with pytest.raises(ConfigError):
@@ -35,7 +36,8 @@ def test_production_refuses_development_secrets(env):
 
 def test_production_with_real_secrets_starts_without_migrating():
     config = from_env({"IDANCE_ENV": "production", "IDANCE_SECRET_KEY": "s" * 40,
-                       "IDANCE_DB_JWT_KEY": "k" * 40, "IDANCE_DB_URL": "mem://"})
+                       "IDANCE_DB_JWT_KEY": "k" * 40, "IDANCE_DB_URL": "mem://",
+                       "IDANCE_PUBLIC_URL": "https://idance.example"})
     app = create_app(config)
     assert config.auto_migrate is False
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -117,7 +119,8 @@ def test_cli_migrate_status_and_target(config):
 
 def test_cli_demo_is_refused_in_production():
     config = from_env({"IDANCE_ENV": "production", "IDANCE_SECRET_KEY": "s" * 40,
-                       "IDANCE_DB_JWT_KEY": "k" * 40, "IDANCE_DB_URL": "mem://"})
+                       "IDANCE_DB_JWT_KEY": "k" * 40, "IDANCE_DB_URL": "mem://",
+                       "IDANCE_PUBLIC_URL": "https://idance.example"})
     result = create_app(config).test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0
     assert "never loaded in production" in result.output

@@ -4,6 +4,7 @@ following, managing members, the group site editor, and members replaying what i
 from __future__ import annotations
 
 import io
+import os
 import re
 
 import pytest
@@ -357,3 +358,48 @@ def test_an_admin_builds_the_group_site_with_a_live_roster(studio, app, client):
     for name in ("Our team", "Alice Moreau", "Bob Okafor", "Carol Tanaka"):
         assert name in html
     assert re.search(r'href="/g/salsa-lab"', carol.client.get(editor).get_data(as_text=True))
+
+
+# -- review fixes -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("city_id", ["1" * 30, "999999999"])
+def test_a_city_id_that_names_no_city_is_a_field_error(alice, db, city_id):
+    response = create(alice, city_id=city_id)
+    assert response.status_code == 400
+    assert "We could not find that city." in response.get_data(as_text=True)
+    assert group_row(db) is None
+
+
+def test_the_form_is_checked_once(alice, monkeypatch):
+    from idance_web.services import groups
+
+    calls, real = [], groups.check
+    monkeypatch.setattr(groups, "check", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    assert create(alice).status_code == 302
+    assert len(calls) == 1
+    edit = {**FORM, "name": "Renamed", "csrf_token": token(alice)}
+    assert alice.post("/g/salsa-lab/manage/details", data=edit).status_code == 302
+    assert len(calls) == 2
+
+
+def media_files(app) -> set[str]:
+    root = app.config["IDANCE"].media_root
+    return {os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs}
+
+
+def test_a_refused_group_form_leaves_no_files_behind(app, alice, bob, db):
+    def with_logo(client, **changes):
+        data = {**FORM, **changes, "csrf_token": csrf_token(client, "/groups/new"),
+                "logo_file": (io.BytesIO(png()), "logo.png"), "logo_alt": "A blue square"}
+        return client.post("/groups/new", data=data, content_type="multipart/form-data")
+
+    # A good logo with a refused cover; then a good logo with a bad name.
+    assert with_logo(alice, cover_file=(io.BytesIO(b"not an image"), "c.png"),
+                     cover_alt="x").status_code in (400, 415, 422)
+    assert with_logo(alice, name="").status_code == 400
+    assert media_files(app) == set() and group_row(db) is None
+    assert create(alice).status_code == 302
+    # The address is taken: only the database can tell, after the logo was stored.
+    assert with_logo(bob).status_code == 400
+    assert media_files(app) == set()
+    assert with_logo(bob, slug="bob-lab").status_code == 302 and media_files(app)

@@ -163,3 +163,28 @@ def test_unknown_dancer_is_404(client):
 def test_profile_editor_requires_sign_in(client):
     assert client.get("/me/profile").status_code == 302
     assert client.post("/me/profile", data=FULL).status_code in (302, 400)
+
+
+def test_a_link_longer_than_the_database_allows_is_a_field_error(alice, db):
+    address = "https://example.com/" + "a" * 90  # a valid address, 110 characters
+    response = save(alice, **{"links-0-platform": "website", "links-0-handle": address})
+    assert response.status_code == 400
+    assert "Keep links under 100 characters." in response.get_data(as_text=True)
+    ok = save(alice, **{"links-0-platform": "website", "links-0-handle": address[:100]})
+    assert ok.status_code == 302
+
+
+@pytest.mark.parametrize("city_id", ["1" * 30, "999999999", "12345678901234", "٣٤"])
+def test_a_city_id_that_names_no_city_is_a_field_error(alice, db, city_id):
+    response = save(alice, city_id=city_id, pronouns="they/them typed")
+    assert response.status_code == 400
+    assert "We could not find that city." in response.get_data(as_text=True)
+    with db.system() as s:
+        assert s.value("SELECT VALUE city FROM profile WHERE owner.username = 'alice'") == [None]
+
+
+def test_posts_without_a_csrf_token_are_refused(alice, db):
+    assert alice.post("/me/profile", data=FULL).status_code == 400
+    assert alice.post("/me/profile/images/avatar", data={"remove": "1"}).status_code == 400
+    with db.system() as s:
+        assert s.value("SELECT VALUE pronouns FROM profile WHERE owner.username = 'alice'") == [None]

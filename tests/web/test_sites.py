@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import os
 import re
 import threading
 
 import pytest
+from PIL import Image
 
 from idance_web.services import sites
 from tests.conftest import AuthActions, assert_inert, csrf_token, member_id
@@ -418,3 +421,60 @@ def test_a_megabyte_of_block_fields_is_refused_before_the_database(alice, db):
     assert db.query_count - before <= 2  # the CSRF page fetch and the owner lookup, no write
     many = alice.add("links", **{f"items-{i}-label": "l" for i in range(5000)})
     assert many.status_code in (400, 413)
+
+
+def test_blocks_go_only_to_pages_the_draft_has(alice, db):
+    for page in ("Bad Page!", "nope"):
+        response = alice.add("text", page=page, body="Lost words")
+        assert response.status_code == 302 and response.location.endswith("/me/site")
+        assert "That page does not exist." in alice.client.get(response.location).get_data(as_text=True)
+        form = alice.client.get(f"/me/site/blocks/new?kind=text&page={page}")
+        assert form.status_code == 302
+    assert draft_keys(db) == []
+    alice.add("text", body="one")
+    assert alice.post("/reorder", {"page": "nope", "keys": draft_keys(db)}).status_code == 404
+    assert alice.post("/reorder", {"page": "Bad Page!", "keys": draft_keys(db)}).status_code == 404
+    alice.post("/pages", {"title": "Classes", "slug": "classes"})
+    assert alice.add("text", page="classes", body="Class text").status_code == 302
+
+
+def test_posts_without_a_csrf_token_are_refused(alice, db):
+    assert alice.client.post("/me/site/blocks/new", data={"kind": "text", "page": "home",
+                                                          "body": "No token"}).status_code == 400
+    assert alice.client.post("/me/site/publish").status_code == 400
+    assert draft_keys(db) == []
+
+
+def _media_files(app) -> set[str]:
+    root = app.config["IDANCE"].media_root
+    return {os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs}
+
+
+def _png(color):
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), color).save(out, "PNG")
+    return (io.BytesIO(out.getvalue()), "photo.png")
+
+
+def test_a_refused_block_form_leaves_no_files_behind(app, alice, db):
+    before = _media_files(app)
+    # A valid cover image, but the hero has no title.
+    refused = alice.post("/blocks/new", {"kind": "hero", "page": "home", "title": "",
+                                         "image_file": _png((1, 2, 3)), "image_alt": "A stage"},
+                         content_type="multipart/form-data")
+    assert refused.status_code == 400 and "Title is required." in refused.get_data(as_text=True)
+    assert _media_files(app) == before
+    assert "/media/" not in refused.get_data(as_text=True)  # no picture of an unstored file
+    # One good gallery image and one refused file.
+    refused = alice.post("/blocks/new", {
+        "kind": "gallery", "page": "home",
+        "items-0-image_file": _png((4, 5, 6)), "items-0-image_alt": "Good",
+        "items-1-image_file": (io.BytesIO(b"<svg/>"), "x.png"),
+        "items-1-image_alt": "Bad"}, content_type="multipart/form-data")
+    assert refused.status_code == 400
+    assert _media_files(app) == before and draft_keys(db) == []
+    # Once the form is valid, the upload is stored.
+    saved = alice.post("/blocks/new", {"kind": "hero", "page": "home", "title": "On stage",
+                                       "image_file": _png((1, 2, 3)), "image_alt": "A stage"},
+                       content_type="multipart/form-data")
+    assert saved.status_code == 302 and _media_files(app) > before
