@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from ..db import Database
+from .accounts import EMAIL_RE
 
 MAX_MESSAGE = 2000
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
 def send_contact(db: Database, kind: str, name: str, sender: str, email: str,
@@ -21,7 +19,7 @@ def send_contact(db: Database, kind: str, name: str, sender: str, email: str,
     errors = {}
     if not sender:
         errors["name"] = "Tell them your name."
-    if not _EMAIL.match(email):
+    if not EMAIL_RE.match(email):
         errors["email"] = "Give an email address they can answer to."
     if not 1 <= len(message) <= MAX_MESSAGE:
         errors["message"] = f"Write a message of up to {MAX_MESSAGE} characters."
@@ -33,8 +31,12 @@ def send_contact(db: Database, kind: str, name: str, sender: str, email: str,
             """LET $owner = IF $kind = 'user'
                    THEN (SELECT VALUE id FROM user WHERE username = $name LIMIT 1)[0]
                    ELSE (SELECT VALUE id FROM group WHERE slug = $name LIMIT 1)[0] END;
-               LET $published = count(SELECT id FROM site WHERE owner = $owner
-                   AND $owner != NONE AND published_version != NONE) > 0;
+               LET $site = (SELECT VALUE id FROM site WHERE owner = $owner
+                   AND $owner != NONE AND published_version != NONE LIMIT 1)[0];
+               -- Only a site that shows a contact form takes messages.
+               LET $published = $site != NONE AND count(SELECT id FROM content_block
+                   WHERE site = $site AND stage = 'published' AND kind = 'contact'
+                   AND hidden = false) > 0;
                LET $to = IF !$published THEN []
                    ELSE IF $kind = 'user' THEN [$owner]
                    ELSE (SELECT VALUE user FROM group_member WHERE group = $owner

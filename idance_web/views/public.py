@@ -121,7 +121,13 @@ def contact(username: str | None = None, slug: str | None = None):
     errors = send_contact(get_db(), kind, name, form.get("name", ""), form.get("email", ""),
                           form.get("message", ""))
     if errors:
-        abort(400, " ".join(errors.values()))
+        if "site" in errors:
+            abort(404)
+        # The page with the form is cached and shared: the form comes back on a page of its
+        # own, with her words kept and each problem named.
+        back = f"/@{name}" if kind == "user" else f"/g/{name}"
+        return render_template("public/contact.html", errors=errors, form=form, back=back,
+                               action=request.path), 400
     target = url_for("public.dancer", username=name) if kind == "user" else url_for(
         "public.group", slug=name)
     return redirect(target + "?sent=1#contact", code=303)

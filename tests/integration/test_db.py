@@ -200,3 +200,15 @@ def test_same_process_second_opener_is_refused_too(tmp_path):
     with pytest.raises(DatabaseLocked):
         Database(make_config(db_url=url))._connection()
     first.close()
+
+
+@pytest.mark.parametrize("address", [
+    "a@b.co", "a..b@x.com", ".a@x.com", "a.@x.com", "a+b@x.io", "o'neil@x.ie", "a@x-.com",
+    "üser@x.com", "a b@x.com", "a@x.com.", "a%b@x.com", "x@y.z1", "very.common@example.org",
+])
+def test_the_forms_email_check_never_passes_what_the_database_refuses(db, address):
+    from idance_web.services.accounts import EMAIL_RE
+
+    with db.visitor() as s:
+        database_ok = s.value("RETURN string::is::email($e)", {"e": address})
+    assert not EMAIL_RE.match(address) or database_ok

@@ -313,8 +313,11 @@ def test_contact_reaches_the_owner_without_publishing_her_email(app, alice, visi
     sent = visitor.post("/@alice/contact", data={"name": "Bo", "email": "bo@example.com",
                                                  "message": "Private lesson?"})
     assert sent.status_code == 303
-    refused = visitor.post("/@alice/contact", data={"name": "", "email": "x", "message": ""})
+    refused = visitor.post("/@alice/contact", data={"name": "", "email": "x",
+                                                    "message": "Kept words"})
     assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "Kept words" in page and 'id="contact-email-error"' in page
     visitor.post("/@alice/contact", data={"name": "Bot", "email": "b@example.com",
                                           "message": "spam", "website": "http://spam"})
     with db.member(str(member_id(db, "alice").id)) as s:
@@ -478,3 +481,11 @@ def test_a_refused_block_form_leaves_no_files_behind(app, alice, db):
                                        "image_file": _png((1, 2, 3)), "image_alt": "A stage"},
                        content_type="multipart/form-data")
     assert saved.status_code == 302 and _media_files(app) > before
+
+
+def test_a_site_without_a_contact_block_takes_no_messages(alice, visitor):
+    alice.add("text", body="No form here")
+    alice.publish()
+    response = visitor.post("/@alice/contact", data={"name": "Bo", "email": "bo@example.com",
+                                                     "message": "hello"})
+    assert response.status_code == 404
