@@ -109,27 +109,30 @@ def get_block(db: Database, user_key: str, site: RecordID, key: str) -> dict:
     return row
 
 
-def update_block(db: Database, user_key: str, site: RecordID, key: str, data: dict) -> None:
-    """Replace a draft block's data (already validated against its type)."""
+# One statement per field a draft block changes by itself (field names are never parameters).
+_BLOCK_UPDATES = {
+    "data": "UPDATE $id SET data = $value WHERE site = $site AND stage = 'draft' RETURN id;",
+    "hidden": "UPDATE $id SET hidden = $value WHERE site = $site AND stage = 'draft' RETURN id;",
+}
+
+
+def _change_block(db: Database, user_key: str, site: RecordID, key: str, field: str,
+                  value) -> None:
     with db.member(user_key) as s:
-        done = s.query(
-            "UPDATE $id SET data = $data WHERE site = $site AND stage = 'draft' RETURN id;"
-            + BUMP,
-            {"id": record_id("content_block", key), "site": site, "data": data},
-        )[0]
+        done = s.query(_BLOCK_UPDATES[field] + BUMP,
+                       {"id": record_id("content_block", key), "site": site, "value": value})[0]
     if not done:
         raise NotFound("no such block")
+
+
+def update_block(db: Database, user_key: str, site: RecordID, key: str, data: dict) -> None:
+    """Replace a draft block's data (already validated against its type)."""
+    _change_block(db, user_key, site, key, "data", data)
 
 
 def set_hidden(db: Database, user_key: str, site: RecordID, key: str, hidden: bool) -> None:
-    with db.member(user_key) as s:
-        done = s.query(
-            "UPDATE $id SET hidden = $hidden WHERE site = $site AND stage = 'draft' RETURN id;"
-            + BUMP,
-            {"id": record_id("content_block", key), "site": site, "hidden": hidden},
-        )[0]
-    if not done:
-        raise NotFound("no such block")
+    """Hide a draft block from the published page without deleting it (or show it again)."""
+    _change_block(db, user_key, site, key, "hidden", hidden)
 
 
 def delete_block(db: Database, user_key: str, site: RecordID, key: str) -> None:

@@ -247,16 +247,8 @@ def member_change(slug: str, username: str, action: str):
     _manager(slug)
     if action not in group_members.ACTIONS:
         abort(404)
-    try:
-        group_members.change(get_db(), current_user.key, slug, username, action)
-    except group_members.Refused as exc:
-        return _manage_error(slug, exc.message)
-    except NotFound:
-        abort(404)
-    except NotAllowed:
-        abort(403)
-    flash("Done.", "success")
-    return redirect(url_for("groups.manage", slug=slug))
+    return _member_action(slug, "Done.", group_members.change, get_db(), current_user.key,
+                          slug, username, action)
 
 
 @bp.post("/g/<slug>/manage/transfer")
@@ -265,15 +257,22 @@ def transfer(slug: str):
     """The owner hands the group on; she stays as an admin."""
     _manager(slug)
     username = request.form.get("username", "")[:40]
+    return _member_action(slug, f"{username} owns the group now; you are an admin.",
+                          group_members.transfer, get_db(), current_user.key, slug, username)
+
+
+def _member_action(slug: str, done: str, action, *args):
+    """Run a membership change; refusals come back on the manage page, ids that are not
+    there are 404 and a refusal by the database 403."""
     try:
-        group_members.transfer(get_db(), current_user.key, slug, username)
+        action(*args)
     except group_members.Refused as exc:
         return _manage_error(slug, exc.message)
     except NotFound:
         abort(404)
     except NotAllowed:
         abort(403)
-    flash(f"{username} owns the group now; you are an admin.", "success")
+    flash(done, "success")
     return redirect(url_for("groups.manage", slug=slug))
 
 

@@ -75,3 +75,14 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def sign_up(page, url: str, username: str, name: str, password: str = "dance-every-night"):
+    """Join through the real sign-up page and land on /me."""
+    page.goto(url + "/signup")
+    page.get_by_label("Email").fill(f"{username}@example.com")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Display name").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create my account").click()
+    page.wait_for_url(url + "/me")

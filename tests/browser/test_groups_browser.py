@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import sign_up
+
 pytestmark = pytest.mark.browser
 
 
-def sign_up(page, url, username, name):
-    page.goto(url + "/signup")
-    page.get_by_label("Email").fill(f"{username}@example.com")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Display name").fill(name)
-    page.get_by_label("Password").fill("dance-every-night")
-    page.get_by_role("button", name="Create my account").click()
-    page.wait_for_url(url + "/me")
 
 
 def test_a_studio_grows_and_publishes_its_site(page, browser, live_server):

@@ -7,17 +7,11 @@ import io
 import pytest
 from PIL import Image
 
+from tests.browser.conftest import sign_up
+
 pytestmark = pytest.mark.browser
 
 
-def sign_up(page, url, username, name):
-    page.goto(url + "/signup")
-    page.get_by_label("Email").fill(f"{username}@example.com")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Display name").fill(name)
-    page.get_by_label("Password").fill("a-long-password-1")
-    page.get_by_role("button", name="Create my account").click()
-    page.wait_for_url(url + "/me")
 
 
 def test_full_profile_with_avatar_and_what_others_see(browser, live_server, page, tmp_path):

@@ -6,29 +6,13 @@ from __future__ import annotations
 from tests.conftest import AuthActions, csrf_token
 
 
-from tests.web.oauth.conftest import (  # noqa: F401
-    at_provider,
-    provider_answer,
-    deliver,
-    start,
+from tests.web.oauth.conftest import (
     sign_in_with,
-    link,
-    unlink,
     signed_in,
     users,
     identities,
-    account,
     new_browser,
-    INVALID,
-    GOOGLE_ID,
-    GOOGLE_SECRET,
-    FB_ID,
     FB_SECRET,
-    APPLE_ID,
-    APPLE_TEAM,
-    APPLE_KID,
-    provider_settings,
-    assert_refused,
 )
 
 

@@ -11,28 +11,20 @@ from idance_web.oauth import AppleClientSecret, apple_client_secret
 from tests.oidc_provider import SIX_MONTHS
 
 
-from tests.web.oauth.conftest import (  # noqa: F401
+from tests.web.oauth.conftest import (
     at_provider,
     provider_answer,
     deliver,
     start,
     sign_in_with,
-    link,
-    unlink,
     signed_in,
     users,
     identities,
     account,
     new_browser,
-    INVALID,
-    GOOGLE_ID,
-    GOOGLE_SECRET,
-    FB_ID,
-    FB_SECRET,
     APPLE_ID,
     APPLE_TEAM,
     APPLE_KID,
-    provider_settings,
     assert_refused,
 )
 

@@ -12,28 +12,20 @@ from idance_web.services.identities import username_base
 from tests.conftest import make_config
 
 
-from tests.web.oauth.conftest import (  # noqa: F401
+from tests.web.oauth.conftest import (
     at_provider,
     provider_answer,
-    deliver,
     start,
     sign_in_with,
-    link,
-    unlink,
     signed_in,
     users,
     identities,
     account,
     new_browser,
-    INVALID,
     GOOGLE_ID,
     GOOGLE_SECRET,
     FB_ID,
-    FB_SECRET,
     APPLE_ID,
-    APPLE_TEAM,
-    APPLE_KID,
-    provider_settings,
     assert_refused,
 )
 
