@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from email.utils import format_datetime

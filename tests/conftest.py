@@ -89,7 +89,7 @@ def make_user(db):
         with db.system() as s:
             if password not in hashed:
                 hashed[password] = s.value("RETURN crypto::argon2::generate($p)", {"p": password})
-            row = s.one(
+            s.one(
                 """CREATE ONLY type::thing('user', $username) SET email = $email,
                    username = $username, display_name = $name, password = $hash,
                    has_password = true;
