@@ -1,0 +1,308 @@
+"""The site editor: building, ordering, publishing and who may touch a site."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import threading
+
+from PIL import Image
+
+from idance_web.services import sites
+from tests.conftest import AuthActions, member_id
+
+from tests.web.sites.conftest import Editor, draft_keys, poll
+
+
+def test_build_publish_and_visitors_see_exactly_the_published_version(app, alice, visitor):
+    assert alice.add("hero", title="Alice dances", subtitle="Salsa in Berlin").status_code == 302
+    assert alice.add("text", title="About", body="I teach **salsa**.").status_code == 302
+    assert alice.add("quote", text="Best teacher ever", author="A student").status_code == 302
+    assert visitor.get("/@alice").status_code == 200  # her profile, no site yet
+    assert "I teach" not in visitor.get("/@alice").get_data(as_text=True)
+    alice.publish()
+    html = visitor.get("/@alice").get_data(as_text=True)
+    assert "Alice dances" in html and "<strong>salsa</strong>" in html and "Best teacher" in html
+    # Edits after publishing stay in the draft until published again.
+    alice.add("text", title="Draft only", body="Not yet")
+    poll(app)
+    assert "Draft only" not in visitor.get("/@alice").get_data(as_text=True)
+    alice.publish()
+    poll(app)
+    assert "Draft only" in visitor.get("/@alice").get_data(as_text=True)
+
+
+def test_block_errors_name_the_field_and_keep_input(alice):
+    response = alice.add("hero", title="", subtitle="kept subtitle", cta_label="Book")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Title is required." in html and "A button needs both a label and an address." in html
+    assert "kept subtitle" in html
+    bad_video = alice.add("video", url="https://evil.example/watch?v=x")
+    assert "Paste a YouTube or Vimeo link" in bad_video.get_data(as_text=True)
+
+
+def test_hidden_blocks_and_draft_pages_stay_private(app, alice, visitor, db):
+    alice.add("text", body="Visible text")
+    alice.add("text", body="Hidden text")
+    keys = draft_keys(db)
+    alice.post(f"/blocks/{keys[1]}/hide")
+    alice.post("/pages", {"title": "Classes", "slug": "classes"})
+    alice.add("text", page="classes", body="Class page text")
+    alice.publish()
+    html = visitor.get("/@alice").get_data(as_text=True)
+    assert "Visible text" in html and "Hidden text" not in html
+    assert "Class page text" in visitor.get("/@alice/classes").get_data(as_text=True)
+    alice.post("/pages", {"title": "Secret", "slug": "secret"})  # added after publishing
+    assert visitor.get("/@alice/secret").status_code == 404
+    with db.visitor() as s:  # the database itself refuses drafts and hidden blocks
+        assert s.rows("SELECT id FROM content_block WHERE stage = 'draft' OR hidden = true") == []
+        assert all("draft" not in r for r in s.rows("SELECT * FROM site"))
+
+
+def test_reserved_and_duplicate_page_slugs_are_refused(alice):
+    for slug, message in [("manage", "reserved"), ("home", "reserved"), ("Bad Slug", "lowercase")]:
+        html = alice.post("/pages", {"title": "X", "slug": slug}).get_data(as_text=True)
+        assert message in html
+
+
+def test_unpublished_and_deleted_sites_are_404(app, alice, visitor, db):
+    alice.add("text", body="Hello")
+    alice.publish()
+    alice.post("/unpublish")
+    poll(app)
+    # Without a site she still has a profile page; the site's own pages are gone.
+    assert "Hello" not in visitor.get("/@alice").get_data(as_text=True)
+    alice.publish()
+    poll(app)
+    assert "Hello" in visitor.get("/@alice").get_data(as_text=True)
+    with db.system() as s:
+        s.query("UPDATE $me SET deleted_at = time::now()", {"me": member_id(db, "alice")})
+    poll(app)
+    assert visitor.get("/@alice").status_code == 404
+
+
+def test_reorder_by_buttons_and_by_drag_and_drop(alice, db):
+    for word in ("one", "two", "three"):
+        alice.add("text", body=word)
+    one, two, three = draft_keys(db)
+    alice.post(f"/blocks/{three}/up")
+    assert draft_keys(db) == [one, three, two]
+    alice.post("/reorder", {"page": "home", "keys": [two, one, three]})
+    assert draft_keys(db) == [two, one, three]
+    alice.post(f"/blocks/{one}/duplicate")
+    alice.post(f"/blocks/{two}/delete")
+    assert len(draft_keys(db)) == 3 and two not in draft_keys(db)
+
+
+def test_concurrent_edits_from_two_tabs_lose_no_block(app, alice, db):
+    user = alice.client.application
+    key = str(member_id(db, "alice").id)
+    site = sites.get_site(db, key, member_id(db, "alice"))
+    errors = []
+
+    def tab(word):
+        try:
+            for i in range(15):
+                sites.add_block(db, key, site["id"], "home", "text", {"body": f"{word}{i}"})
+                if i % 5 == 4:
+                    current = [b["key"] for b in sites.editor_blocks(db, key, site["id"], "home")]
+                    sites.reorder(db, key, site["id"], "home", list(reversed(current)))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=tab, args=(w,)) for w in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and user is app
+    blocks = sites.editor_blocks(db, key, site["id"], "home")
+    assert len(blocks) == 30
+    assert len({b["position"] for b in blocks}) == 30
+    assert sorted(b["data"]["body"] for b in blocks) == sorted(
+        [f"a{i}" for i in range(15)] + [f"b{i}" for i in range(15)]
+    )
+
+
+def test_another_member_cannot_touch_her_blocks(app, alice, db):
+    alice.add("text", body="Mine")
+    key = draft_keys(db)[0]
+    bob = AuthActions(app.test_client())
+    bob.signup("bob")
+    mallory = Editor(bob.client)
+    mallory.post("/create")
+    assert mallory.client.get(f"/me/site/blocks/{key}").status_code == 404
+    for path in (f"/blocks/{key}", f"/blocks/{key}/delete", f"/blocks/{key}/hide"):
+        assert mallory.post(path, {"body": "pwned"}).status_code == 404
+    mallory.post("/reorder", {"page": "home", "keys": [key]})
+    with db.system() as s:
+        row = s.one(
+            "SELECT data, hidden, position FROM ONLY type::thing('content_block', $k)", {"k": key}
+        )
+    assert row == {"data": {"body": "Mine"}, "hidden": False, "position": 1}
+
+
+def test_preview_shows_the_draft_to_the_owner_only(app, alice, visitor):
+    alice.add("text", body="Draft words")
+    assert "Draft words" in alice.client.get("/me/site/preview").get_data(as_text=True)
+    assert visitor.get("/me/site/preview").status_code == 302  # to sign in
+
+
+def test_editor_pages_require_sign_in(client):
+    for path in ("/me/site", "/me/site/blocks/new?kind=text"):
+        assert client.get(path).status_code == 302
+
+
+def test_image_and_gallery_blocks_take_uploads_with_alt_text(app, alice, visitor):
+    import io
+
+    from PIL import Image
+
+    def png(color):
+        out = io.BytesIO()
+        Image.new("RGB", (800, 500), color).save(out, "PNG")
+        return (io.BytesIO(out.getvalue()), "photo.png")
+
+    missing = alice.add("gallery", **{"items-0-caption": "No picture"})
+    assert "Image is required: choose a file." in missing.get_data(as_text=True)
+    response = alice.post(
+        "/blocks/new",
+        {
+            "kind": "image",
+            "page": "home",
+            "caption": "On stage",
+            "image_file": png("red"),
+            "image_alt": "Nina on stage",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    response = alice.post(
+        "/blocks/new",
+        {
+            "kind": "gallery",
+            "page": "home",
+            "title": "Shows",
+            "items-0-image_file": png("blue"),
+            "items-0-image_alt": "Blue show",
+            "items-1-image_file": png("green"),
+            "items-1-image_alt": "Green show",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    refused = alice.post(
+        "/blocks/new",
+        {
+            "kind": "image",
+            "page": "home",
+            "image_file": (io.BytesIO(b"<svg/>"), "x.jpg"),
+            "image_alt": "x",
+        },
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400
+    assert "not accepted" in refused.get_data(as_text=True)
+    alice.publish()
+    html = visitor.get("/@alice").get_data(as_text=True)
+    for alt in ("Nina on stage", "Blue show", "Green show"):
+        assert f'alt="{alt}"' in html
+    src = re.search(r'<img src="(/media/[^"]+)" alt="Nina on stage"', html).group(1)
+    assert visitor.get(src).mimetype == "image/webp"
+
+
+def test_a_megabyte_of_block_fields_is_refused_before_the_database(alice, db):
+    before = db.query_count
+    response = alice.add("text", body="x" * 1_100_000)
+    assert response.status_code in (400, 413)
+    assert db.query_count - before <= 2  # the CSRF page fetch and the owner lookup, no write
+    many = alice.add("links", **{f"items-{i}-label": "l" for i in range(5000)})
+    assert many.status_code in (400, 413)
+
+
+def test_blocks_go_only_to_pages_the_draft_has(alice, db):
+    for page in ("Bad Page!", "nope"):
+        response = alice.add("text", page=page, body="Lost words")
+        assert response.status_code == 302 and response.location.endswith("/me/site")
+        assert "That page does not exist." in alice.client.get(response.location).get_data(
+            as_text=True
+        )
+        form = alice.client.get(f"/me/site/blocks/new?kind=text&page={page}")
+        assert form.status_code == 302
+    assert draft_keys(db) == []
+    alice.add("text", body="one")
+    assert alice.post("/reorder", {"page": "nope", "keys": draft_keys(db)}).status_code == 404
+    assert alice.post("/reorder", {"page": "Bad Page!", "keys": draft_keys(db)}).status_code == 404
+    alice.post("/pages", {"title": "Classes", "slug": "classes"})
+    assert alice.add("text", page="classes", body="Class text").status_code == 302
+
+
+def test_posts_without_a_csrf_token_are_refused(alice, db):
+    assert (
+        alice.client.post(
+            "/me/site/blocks/new", data={"kind": "text", "page": "home", "body": "No token"}
+        ).status_code
+        == 400
+    )
+    assert alice.client.post("/me/site/publish").status_code == 400
+    assert draft_keys(db) == []
+
+
+def _media_files(app) -> set[str]:
+    root = app.config["IDANCE"].media_root
+    return {os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs}
+
+
+def _png(color):
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), color).save(out, "PNG")
+    return (io.BytesIO(out.getvalue()), "photo.png")
+
+
+def test_a_refused_block_form_leaves_no_files_behind(app, alice, db):
+    before = _media_files(app)
+    # A valid cover image, but the hero has no title.
+    refused = alice.post(
+        "/blocks/new",
+        {
+            "kind": "hero",
+            "page": "home",
+            "title": "",
+            "image_file": _png((1, 2, 3)),
+            "image_alt": "A stage",
+        },
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400 and "Title is required." in refused.get_data(as_text=True)
+    assert _media_files(app) == before
+    assert "/media/" not in refused.get_data(as_text=True)  # no picture of an unstored file
+    # One good gallery image and one refused file.
+    refused = alice.post(
+        "/blocks/new",
+        {
+            "kind": "gallery",
+            "page": "home",
+            "items-0-image_file": _png((4, 5, 6)),
+            "items-0-image_alt": "Good",
+            "items-1-image_file": (io.BytesIO(b"<svg/>"), "x.png"),
+            "items-1-image_alt": "Bad",
+        },
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400
+    assert _media_files(app) == before and draft_keys(db) == []
+    # Once the form is valid, the upload is stored.
+    saved = alice.post(
+        "/blocks/new",
+        {
+            "kind": "hero",
+            "page": "home",
+            "title": "On stage",
+            "image_file": _png((1, 2, 3)),
+            "image_alt": "A stage",
+        },
+        content_type="multipart/form-data",
+    )
+    assert saved.status_code == 302 and _media_files(app) > before
