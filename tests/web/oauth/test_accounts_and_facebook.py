@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-
 from tests.conftest import AuthActions, csrf_token
-
-
 from tests.web.oauth.conftest import (
+    FB_SECRET,
+    identities,
+    new_browser,
     sign_in_with,
     signed_in,
     users,
-    identities,
-    new_browser,
-    FB_SECRET,
 )
-
 
 # -- accounts and emails -------------------------------------------------------------------------
 

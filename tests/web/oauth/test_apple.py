@@ -9,25 +9,22 @@ from joserfc import jwt
 
 from idance_web.oauth import AppleClientSecret, apple_client_secret
 from tests.oidc_provider import SIX_MONTHS
-
-
 from tests.web.oauth.conftest import (
+    APPLE_ID,
+    APPLE_KID,
+    APPLE_TEAM,
+    account,
+    assert_refused,
     at_provider,
-    provider_answer,
     deliver,
-    start,
+    identities,
+    new_browser,
+    provider_answer,
     sign_in_with,
     signed_in,
+    start,
     users,
-    identities,
-    account,
-    new_browser,
-    APPLE_ID,
-    APPLE_TEAM,
-    APPLE_KID,
-    assert_refused,
 )
-
 
 # -- Apple -----------------------------------------------------------------------------------------
 

@@ -10,25 +10,22 @@ from idance_web import create_app
 from idance_web.oauth import configured_providers
 from idance_web.services.identities import username_base
 from tests.conftest import make_config
-
-
 from tests.web.oauth.conftest import (
-    at_provider,
-    provider_answer,
-    start,
-    sign_in_with,
-    signed_in,
-    users,
-    identities,
-    account,
-    new_browser,
+    APPLE_ID,
+    FB_ID,
     GOOGLE_ID,
     GOOGLE_SECRET,
-    FB_ID,
-    APPLE_ID,
+    account,
     assert_refused,
+    at_provider,
+    identities,
+    new_browser,
+    provider_answer,
+    sign_in_with,
+    signed_in,
+    start,
+    users,
 )
-
 
 # -- configuration ------------------------------------------------------------------------------
 

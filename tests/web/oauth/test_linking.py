@@ -5,23 +5,19 @@ from __future__ import annotations
 import html
 import re
 
-
 from tests.conftest import csrf_token
-
-
 from tests.web.oauth.conftest import (
     at_provider,
-    provider_answer,
     deliver,
-    sign_in_with,
-    link,
-    unlink,
-    signed_in,
-    users,
     identities,
+    link,
     new_browser,
+    provider_answer,
+    sign_in_with,
+    signed_in,
+    unlink,
+    users,
 )
-
 
 # -- linking from settings -------------------------------------------------------------------------
 

@@ -6,9 +6,7 @@ import datetime as dt
 import json
 import re
 
-
 from tests.conftest import assert_inert, member_id
-
 from tests.web.sites.conftest import XSS, poll
 
 

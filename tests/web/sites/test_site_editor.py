@@ -11,7 +11,6 @@ from PIL import Image
 
 from idance_web.services import sites
 from tests.conftest import AuthActions, member_id
-
 from tests.web.sites.conftest import Editor, draft_keys, poll
 
 
