@@ -26,6 +26,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 from .config import Config, ConfigError
+from .security import CONTROL_CHARS
 from .services.identities import ProviderProfile, usable_email
 
 log = logging.getLogger("idance.oauth")
@@ -167,7 +168,8 @@ def _client_settings(name: str, config: Config) -> dict:
             "client_id": config.facebook_client_id, "client_secret": config.facebook_client_secret,
             "authorize_url": config.facebook_authorize_url,
             "access_token_url": config.facebook_token_url,
-            "client_kwargs": {"scope": "email public_profile",
+            # PKCE binds the code to this browser's sign-in (RFC 9700 2.1.1).
+            "client_kwargs": {"scope": "email public_profile", "code_challenge_method": "S256",
                               "token_endpoint_auth_method": "client_secret_post", **timeout},
         }
     secret = AppleClientSecret(
@@ -235,7 +237,9 @@ def complete(provider: str, tx: dict, params: dict) -> ProviderProfile:
         raise SignInInvalid(f"ID token refused: {exc.error}: {exc.description}") from exc
     except requests.RequestException as exc:
         raise ProviderUnavailable(f"{provider} unreachable: {exc}") from exc
-    except (ValueError, KeyError, TypeError) as exc:
+    except RuntimeError as exc:  # Authlib: a discovery document it cannot use
+        raise ProviderUnavailable(f"{provider} metadata unusable: {exc}") from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise SignInInvalid(f"malformed answer: {exc!r}") from exc
     return _oidc_profile(provider, claims, params)
 
@@ -264,6 +268,11 @@ def _subject(value) -> str:
     return subject
 
 
+def _clean(name) -> str:
+    """A provider's display name without control characters (Apple's is unsigned input)."""
+    return CONTROL_CHARS.sub("", str(name or "")).strip()[:80]
+
+
 def _oidc_profile(provider: str, claims: dict, params: dict) -> ProviderProfile:
     email = claims.get("email") if isinstance(claims.get("email"), str) else None
     verified = _is_true(claims.get("email_verified"))
@@ -275,7 +284,7 @@ def _oidc_profile(provider: str, claims: dict, params: dict) -> ProviderProfile:
         name = claims.get("name") or " ".join(
             p for p in (claims.get("given_name"), claims.get("family_name")) if p)
     return ProviderProfile(provider=provider, subject=_subject(claims.get("sub")),
-                           email=email, email_verified=verified, name=str(name or "")[:80],
+                           email=email, email_verified=verified, name=_clean(name),
                            account_email=usable_email(email) if verified else None)
 
 
@@ -304,8 +313,10 @@ def _facebook_profile(app, token: dict) -> ProviderProfile:
         raise SignInInvalid(f"Graph refused the token ({response.status_code})")
     response.raise_for_status()
     data = response.json()
+    if not isinstance(data, dict):
+        raise SignInInvalid("Graph answered with something other than an object")
     email = data.get("email") if isinstance(data.get("email"), str) else None
     # Facebook says nothing about verification: the address is used, but stored unverified.
     return ProviderProfile(provider="facebook", subject=_subject(data.get("id")), email=email,
-                           email_verified=False, name=str(data.get("name") or "")[:80],
+                           email_verified=False, name=_clean(data.get("name")),
                            account_email=usable_email(email))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 from flask.sessions import SecureCookieSessionInterface
+
+# C0 controls but tab, line feed and carriage return, and DEL.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def csp_nonce() -> str:
@@ -65,6 +69,17 @@ def init_security(app: Flask) -> None:
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+
+    @app.before_request
+    def refuse_control_characters():
+        """A NUL or other control character in any input is refused before a view runs: it
+        has no place in text a person typed, and stored it breaks pages for everyone."""
+        values = [*request.args.values(), *(request.view_args or {}).values()]
+        if request.method == "POST" and request.mimetype in (
+                "application/x-www-form-urlencoded", "multipart/form-data"):
+            values += [v for key in request.form for v in request.form.getlist(key)]
+        if any(isinstance(v, str) and CONTROL_CHARS.search(v) for v in values):
+            abort(400, "That text holds a control character we cannot store.")
 
     @app.after_request
     def set_security_headers(response):

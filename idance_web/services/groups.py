@@ -131,6 +131,7 @@ def update_group(db: Database, user_key: str, slug: str, data: GroupInput | dict
                  images: dict | None = None) -> None:
     """Save the details form (the slug stays). ``data`` as for ``create_group``; ``images``
     holds only the slots that change (an image record, or None to remove it)."""
+    slug = (slug or "").lower()
     values = data if isinstance(data, dict) else check(db, data, creating=False)
     images = images or {}
     with db.member(user_key) as s:
@@ -152,6 +153,7 @@ def update_group(db: Database, user_key: str, slug: str, data: GroupInput | dict
 
 def delete_group(db: Database, user_key: str, slug: str, confirm: str) -> None:
     """Soft-delete the group (its owner only); the ``group_deleted`` event takes its site down."""
+    slug = (slug or "").lower()
     if (confirm or "").strip().lower() != slug:
         raise Invalid("not confirmed", {"confirm": "Type the group's address exactly to confirm."})
     with db.member(user_key) as s:

@@ -212,3 +212,25 @@ def test_the_forms_email_check_never_passes_what_the_database_refuses(db, addres
     with db.visitor() as s:
         database_ok = s.value("RETURN string::is::email($e)", {"e": address})
     assert not EMAIL_RE.match(address) or database_ok
+
+
+def test_password_sign_in_never_opens_an_account_without_a_password(db, make_user):
+    """The SIGNIN compares against a fixed hash when there is no usable one; even a person who
+    knew that hash's password gets into nothing (simulated with a hash of a known one)."""
+    from idance_web.migrate import _ALWAYS, discover, render
+
+    make_user("withpw")
+    with db.system() as s:
+        s.query("CREATE user:oauthonly SET email = 'only@example.com', username = 'only',"
+                " display_name = 'Only'")
+        known = s.value("RETURN crypto::argon2::generate('the-dummy-secret')")
+    access = next(m for m in discover() if m.name == "0001_authentication")
+    section = render(_ALWAYS.findall(access.text)[0], db.config)
+    fixed = section.split("$found.password ?? '")[1].split("'")[0]
+    with db.system() as s:
+        s.query(section.replace(fixed, known))
+    for email in ("only@example.com", "nobody@example.com"):
+        with pytest.raises(Exception):
+            db.record_signin("member", {"email": email, "password": "the-dummy-secret"})
+    assert db.record_signin("member", {"email": "withpw@example.com",
+                                       "password": "correct horse battery"}) == "user:withpw"

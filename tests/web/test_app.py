@@ -124,3 +124,21 @@ def test_cli_demo_is_refused_in_production():
     result = create_app(config).test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0
     assert "never loaded in production" in result.output
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/groups?city=Ber%00lin", None),
+    ("/@ali%00ce", None),
+    ("/signup", {"email": "nul@example.com", "username": "nully", "display_name": "Nu\x00ll",
+                 "password": "a-long-password"}),
+])
+def test_control_characters_are_refused_before_any_view(app, client, db, path, data):
+    if data is None:
+        response = client.get(path)
+    else:
+        from tests.conftest import csrf_token
+
+        response = client.post(path, data={**data, "csrf_token": csrf_token(client, path)})
+    assert response.status_code == 400
+    with db.system() as s:
+        assert s.value("RETURN count(SELECT id FROM user)") == 0
