@@ -106,7 +106,7 @@ def test_decompression_bomb_is_refused(media_app, alice):
 
 def test_media_keys_cannot_escape_the_folder(media_app, alice):
     for key in ("../../etc/passwd", "img/../../x", "img/ab/x\x00.jpg", "..%2F..%2Fx"):
-        assert alice.get("/media/" + key).status_code == 404
+        assert alice.get("/media/" + key).status_code in (400, 404)  # NUL: refused at the door
 
 
 def test_others_see_the_avatar_on_the_public_profile(media_app, alice):
