@@ -6,6 +6,7 @@ the app never stores or logs them. A session cookie names one ``user_session`` r
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ RESERVED_USERNAMES = frozenset(
     notifications groups healthz sitemap robots new edit manage security privacy terms""".split()
 )
 SESSION_METHODS = ("password", "google", "facebook", "apple", "signup")
+# Linking a sign-in provider asks for a sign-in this recent: a stolen session alone must not
+# be enough to add a way in that outlives a password change.
+RECENT_SIGN_IN_MINUTES = 15
 
 
 class InvalidCredentials(Exception):
@@ -47,6 +51,14 @@ class SessionUser(UserMixin):
     display_name: str
     email: str
     tier: str
+    signed_in_at: dt.datetime | None = None
+
+    def signed_in_recently(self) -> bool:
+        """Whether this session began within ``RECENT_SIGN_IN_MINUTES``."""
+        if self.signed_in_at is None:
+            return False
+        age = dt.datetime.now(dt.timezone.utc) - self.signed_in_at
+        return age < dt.timedelta(minutes=RECENT_SIGN_IN_MINUTES)
 
     def get_id(self) -> str:
         return f"{self.key}:{self.session}"
@@ -153,8 +165,8 @@ def load_session_user(db: Database, cookie_id: str) -> SessionUser | None:
         with db.member(me.id) as s:
             row = s.one(
                 """SELECT username, display_name, email, tier,
-                       (SELECT VALUE id FROM ONLY $sid WHERE user = $me AND revoked_at = NONE
-                        AND created_at > time::now() - 30d) AS session
+                       (SELECT VALUE created_at FROM ONLY $sid WHERE user = $me
+                        AND revoked_at = NONE AND created_at > time::now() - 30d) AS session
                    FROM ONLY $me""",
                 {"me": me, "sid": sid},
             )
@@ -162,6 +174,7 @@ def load_session_user(db: Database, cookie_id: str) -> SessionUser | None:
         return None
     if not row or not row.get("session"):
         return None
+    row["signed_in_at"] = row.pop("session")
     row["session"] = token
     return SessionUser(key=str(me.id), **row)
 

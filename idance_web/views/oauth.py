@@ -323,6 +323,11 @@ def _link(profile: ProviderProfile, link_id: str):
 def link(provider: str):
     """Start the provider's flow to link it to the signed-in member."""
     _require_offered(provider)
+    if not current_user.signed_in_recently():
+        flash("For your safety, sign out and sign in again before linking a provider: your "
+              f"last sign-in was more than {accounts.RECENT_SIGN_IN_MINUTES} minutes ago.",
+              "error")
+        return redirect(url_for("account.settings"))
     linked = identities.linked_identities(get_db(), current_user.key)
     if any(row["provider"] == provider for row in linked):
         flash(f"{_label(provider)} is already linked.", "success")

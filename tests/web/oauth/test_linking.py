@@ -96,3 +96,17 @@ def test_link_in_a_session_that_ended_is_refused(client, db, auth, make_user):
     auth.logout()
     response = deliver(client, *answer)
     assert response.status_code == 400 and identities(db) == []
+
+
+def test_linking_asks_for_a_recent_sign_in(client, db, auth, make_user, monkeypatch):
+    """A stolen, older session cannot add a way in that would outlive a password change."""
+    from idance_web.services import accounts
+
+    make_user("olivia")
+    auth.login("olivia@example.com")
+    monkeypatch.setattr(accounts, "RECENT_SIGN_IN_MINUTES", 0)  # her sign-in is now "old"
+    response = client.post("/me/settings/providers/google/link",
+                           data={"csrf_token": csrf_token(client, "/me/settings")})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/me/settings")
+    assert "sign in again before linking" in client.get("/me/settings").get_data(as_text=True)
+    assert identities(db) == []
