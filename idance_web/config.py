@@ -38,6 +38,7 @@ class Config:
     db_token_seconds: int = 60
     media_root: str = "instance/media"
     max_image_bytes: int = 10 * 1024 * 1024
+    media_quota_bytes: int = 200 * 1024 * 1024  # what one member may store in all
     media_backend: str = "local"  # local | s3 (any S3-compatible store, e.g. Cloudflare R2)
     media_url: str = "/media/"  # where the app serves local media
     s3_bucket: str = ""

@@ -42,7 +42,7 @@ TABLES = frozenset(
     """user profile device country state county city follow swipe match user_dance_style
     user_interest chat message comments notification vlog vlog_like group group_member site
     content_block dance_style interest social_platform oauth_identity audit_log block
-    identity migration user_session""".split()
+    identity migration user_session upload""".split()
 )
 _KEY_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, request
+from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from .media import MAX_ALT_CHARS, MediaError, ProcessedImage, process_image, save_image
+from .services import quota
 
 log = logging.getLogger(__name__)
 
@@ -16,13 +18,38 @@ def has_file(upload: FileStorage | None) -> bool:
     return bool(upload and upload.filename)
 
 
+class QuotaExceeded(MediaError):
+    def __init__(self, quota: int) -> None:
+        size = f"{quota / 1_048_576:.1f}".removesuffix(".0")
+        super().__init__(f"You have used your {size} MB of storage. Remove some pictures "
+                         "before adding more.", 413)
+
+
 def store_image(upload: FileStorage, alt: str) -> dict:
     """Check, re-encode and store an uploaded image; returns the record to keep.
 
     Raises ``media.MediaError`` (with a message to show and an HTTP status) when refused;
     nothing is stored then.
     """
-    return save_image(_storage(), _process(upload, alt))
+    processed = _process(upload, alt)
+    _store_counted([processed])
+    return processed.record()
+
+
+def _store_counted(images: list[ProcessedImage]) -> list[str]:
+    """Store images within the signed-in member's quota; return the keys newly written."""
+    storage, config = _storage(), current_app.config["IDANCE"]
+    # Variants of a small image can be the same bytes (no upscaling): one file, counted once.
+    new = list({v.key: v for image in images for v in image.variants.values()
+                if not storage.exists(v.key)}.values())
+    db = current_app.extensions["idance.db"]
+    adding = sum(v.size for v in new)
+    if quota.used_bytes(db, current_user.key) + adding > config.media_quota_bytes:
+        raise QuotaExceeded(config.media_quota_bytes)
+    for image in images:
+        save_image(storage, image)
+    quota.record_uploads(db, current_user.key, [(v.key, v.size) for v in new])
+    return [v.key for v in new]
 
 
 def _storage():
@@ -63,16 +90,13 @@ class FormImages:
 
     def store(self) -> dict[str, str]:
         """Store the uploads read; {field name: reason} if storage failed (nothing kept then)."""
-        storage = _storage()
         for name, processed, _, _ in self._pending:
-            # Same bytes, same key: a file already there may be another record's, not ours.
-            new = [v.key for v in processed.variants.values() if not storage.exists(v.key)]
             try:
-                save_image(storage, processed)
+                # Same bytes, same key: a file already there may be another record's, not ours.
+                self._stored += _store_counted([processed])
             except MediaError as exc:
                 self.discard()
                 return {name: exc.message}
-            self._stored += new
         return {}
 
     def discard(self) -> None:

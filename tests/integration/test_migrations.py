@@ -13,7 +13,7 @@ from tests.conftest import make_config
 SEED_TABLES = """user profile device country state county city follow swipe match user_dance_style
     user_interest chat message comments notification vlog vlog_like group group_member site
     content_block dance_style interest social_platform oauth_identity audit_log block
-    migration identity user_session""".split()
+    migration identity user_session upload""".split()
 
 
 @pytest.fixture

@@ -113,3 +113,34 @@ def test_others_see_the_avatar_on_the_public_profile(media_app, alice):
     upload(alice, jpeg_with_gps())
     html = media_app.test_client().get("/@alice").get_data(as_text=True)
     assert 'alt="Alice dancing"' in html and "/media/img/" in html
+
+
+def _noisy_png(seed: int) -> bytes:
+    import random
+
+    rng = random.Random(seed)
+    im = Image.frombytes("RGB", (300, 300), bytes(rng.getrandbits(8) for _ in range(300 * 300 * 3)))
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_member_cannot_store_past_her_quota(tmp_path):
+    from idance_web.media import process_image
+
+    variants = process_image(_noisy_png(0), max_bytes=10**7, alt="x").variants.values()
+    one = sum({v.key: v.size for v in variants}.values())  # one file per distinct variant
+    quota = int(one * 2.5)  # room for two pictures, not three
+    app = create_app(make_config(media_root=str(tmp_path / "media"), media_quota_bytes=quota))
+    migrate(app.extensions["idance.db"])
+    actions = AuthActions(app.test_client())
+    actions.signup("alice")
+    statuses = [upload(actions.client, _noisy_png(i), name=f"{i}.png").status_code for i in range(3)]
+    assert statuses == [302, 302, 413]
+    refused = upload(actions.client, _noisy_png(9), name="9.png")
+    assert "You have used your" in refused.get_data(as_text=True)
+    with app.extensions["idance.db"].system() as s:
+        stored = s.value("RETURN math::sum(SELECT VALUE bytes FROM upload)")
+    assert one < stored <= quota
+    assert sum(os.path.getsize(f) for f in stored_files(app)) == stored
+    app.extensions["idance.db"].close()
