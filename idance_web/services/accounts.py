@@ -157,16 +157,22 @@ def open_session(db: Database, key: str, method: str, user_agent: str = "") -> S
 def load_session_user(db: Database, cookie_id: str) -> SessionUser | None:
     """The member for a session cookie, or None if she is gone or the session was ended.
 
-    A session lasts 30 days from sign-in at most, whatever the cookie says.
+    A session lasts 30 days from sign-in at most and ends after 14 idle days, whatever the
+    cookie says. Its last use is written at most every 10 minutes.
     """
     key, _, token = (cookie_id or "").partition(":")
     try:
         me, sid = record_id("user", key), record_id("user_session", token)
         with db.member(me.id) as s:
-            row = s.one(
-                """SELECT username, display_name, email, tier,
+            _, row = s.query(
+                """UPDATE $sid SET last_seen_at = time::now() WHERE user = $me
+                       AND revoked_at = NONE AND created_at > time::now() - 30d
+                       AND last_seen_at > time::now() - 14d
+                       AND last_seen_at < time::now() - 10m RETURN NONE;
+                   SELECT username, display_name, email, tier,
                        (SELECT VALUE created_at FROM ONLY $sid WHERE user = $me
-                        AND revoked_at = NONE AND created_at > time::now() - 30d) AS session
+                        AND revoked_at = NONE AND created_at > time::now() - 30d
+                        AND last_seen_at > time::now() - 14d) AS session
                    FROM ONLY $me""",
                 {"me": me, "sid": sid},
             )

@@ -257,3 +257,17 @@ def test_member_pages_send_visitors_to_login(client, path):
     response = client.get(path)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_sessions_record_their_use_and_end_after_idle_days(app, auth, client, db, make_user):
+    make_user("bob")
+    auth.login("bob@example.com")
+    with db.system() as s:
+        s.query("UPDATE user_session SET last_seen_at = time::now() - 1h")
+    assert signed_in_as(client) == "bob"
+    with db.system() as s:
+        seen = s.value("SELECT VALUE last_seen_at FROM user_session")[0]
+        fresh = s.value("RETURN $seen > time::now() - 1m", {"seen": seen})
+        s.query("UPDATE user_session SET last_seen_at = time::now() - 15d")
+    assert fresh is True
+    assert signed_in_as(client) is None
