@@ -18,6 +18,7 @@ from tests.web.oauth.conftest import (
     account,
     assert_refused,
     at_provider,
+    deliver,
     identities,
     new_browser,
     provider_answer,
@@ -219,3 +220,19 @@ def test_cancelling_at_the_provider_returns_to_sign_in(client, db, google_idp):
 def test_callback_methods_and_csrf_exemption_are_narrow(client):
     assert client.post("/auth/google/callback").status_code == 405
     assert client.get("/auth/apple/callback?code=x&state=y").status_code == 400
+
+
+def test_a_fresh_code_used_with_another_browsers_sign_in_fails_pkce(client, db, google_idp, caplog):
+    """SECURITY 2: browser B replays browser A's unused code with B's own state and cookie;
+    the exchange carries B's PKCE verifier, which does not match A's challenge."""
+    _, _, theirs = provider_answer(at_provider(start(client, "google")))
+    other = new_browser(client)
+    _, path, mine = provider_answer(at_provider(start(other, "google")))
+    before = users(db)
+    response = deliver(other, "GET", path, {**mine, "code": theirs["code"]})
+    assert_refused(other, db, response, before)
+    assert signed_in(other, db) is None
+    assert "invalid_grant" in caplog.text
+    # A's code was spent by that attempt: A cannot finish either (a code is used once).
+    again = deliver(client, "GET", path, theirs)
+    assert again.status_code == 400 and users(db) == before
