@@ -1,28 +1,24 @@
 """Media storage backends: local folder and S3-compatible bucket."""
 
-
 from __future__ import annotations
 
 import os
 from types import SimpleNamespace
 
 import pytest
-from PIL import ImageCms
 
 from idance_web import media
-from tests.unit.test_media import encode, noise, process, tagged_jpeg  # noqa: F401
 from idance_web.config import Config, ConfigError
 from idance_web.media import (
-    LocalStorage, MediaNotFound,
-    S3Storage, StorageError, save_image, storage_from_config,
+    LocalStorage,
+    MediaNotFound,
+    S3Storage,
+    StorageError,
+    save_image,
+    storage_from_config,
 )
+from tests.unit.test_media import encode, noise, process
 
-MB = 1_048_576
-ACCEPTED = "JPEG, PNG, WebP or GIF"
-SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-SECRET_XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">secret-xmp</x:xmpmeta>'
-SECRETS = (b"Exif", b"SecretCam", b"secret-xmp", b"xmpmeta", b"secret comment", b"ICC_PROFILE",
-           b"acsp")
 WEBP_KEY = "img/ab/" + "c" * 62 + ".webp"
 
 
