@@ -67,6 +67,7 @@ def configure_database(app: Flask) -> None:
     app.extensions["idance.storage"] = storage_from_config(app.config["IDANCE"])
     app.extensions["idance.public_cache"] = PublicCache(
         app.extensions["idance.db"], follow=app.config["IDANCE"].follow_changes)
+    app.extensions["idance.public_cache"].init_app(app)
 
 
 def configure_extensions(app: Flask) -> None:
@@ -161,6 +162,10 @@ def app_response(body: str, code: int, exc):
     retry = getattr(exc, "retry_after", None)
     if retry:
         response.headers["Retry-After"] = str(retry)
+    # A 405 names the methods the URL does answer (RFC 9110 requires Allow).
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:
+        response.headers["Allow"] = ", ".join(allowed)
     return response
 
 

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from .db_errors import DatabaseLocked
 from .extensions import get_db
 from .migrate import MigrationError, Runner
+
+
+def _one_line_errors(command):
+    """A data file held by another process is an operator's mistake, not a crash: one line."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DatabaseLocked as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return run
 
 
 def make_runner() -> Runner:
@@ -21,6 +37,7 @@ def make_runner() -> Runner:
 @click.option("--migration", "target", metavar="NNNN", help="Apply up to and including this one.")
 @click.option("--status", is_flag=True, help="Show applied, pending and changed migrations.")
 @with_appcontext
+@_one_line_errors
 def migrate_command(target: str | None, status: bool) -> None:
     """Apply pending migrations (and load lookup data after 0003)."""
     runner = make_runner()
@@ -37,6 +54,7 @@ def migrate_command(target: str | None, status: bool) -> None:
 
 @click.command("demo")
 @with_appcontext
+@_one_line_errors
 def demo_command() -> None:
     """Fill the database with a demo community (idempotent; refused in production)."""
     from .services.demo import DemoRefused, load_demo
@@ -70,12 +88,16 @@ def schema_doc_command(output: str) -> None:
 @click.option("--demo", is_flag=True, help="Load the demo community before serving.")
 @click.option("--reload", is_flag=True, help="Restart when code changes.")
 @with_appcontext
+@_one_line_errors
 def run_command(host: str, port: int, demo: bool, reload: bool) -> None:
     """Run the development server (applies pending migrations first, except in production)."""
     from werkzeug.serving import run_simple
 
     app = current_app._get_current_object()
     config = app.config["IDANCE"]
+    # Absolute links in development name the address served, never a request's Host header.
+    shown = "localhost" if host in ("0.0.0.0", "::", "") else host
+    app.config["IDANCE_SERVING_HOST"] = f"{shown}:{port}"
     if config.auto_migrate:
         try:
             make_runner().run(log=click.echo)

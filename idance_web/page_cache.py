@@ -178,6 +178,13 @@ class ChangeFollower:
             self._stop.wait(self.interval)
 
 
+def owner_marker(kind: str, name: str) -> str:
+    """A dependency every page of one owner's site has, named by its address (``user``/``group``
+    and the username or slug), so a request can drop the pages of the site it changed without
+    looking its records up."""
+    return f"{kind}@{name.lower()}"
+
+
 class PublicCache:
     """The app's render cache together with the follower that invalidates it."""
 
@@ -191,6 +198,27 @@ class PublicCache:
 
     def _dropped(self, ids: set[str]) -> None:
         self.pages.drop(ids)
+
+    def changed(self, ids: Iterable[str]) -> None:
+        """Drop at once what this process just changed; the feed catches other processes."""
+        self.pages.drop(ids)
+
+    def init_app(self, app) -> None:
+        """Drop the pages of what a member's accepted POST may have changed, before the
+        response returns: her own site (unpublish is immediate) and the group it names."""
+        from flask import request
+        from flask_login import current_user
+
+        @app.after_request
+        def drop_what_she_changed(response):
+            if request.method == "POST" and response.status_code < 400 and \
+                    current_user.is_authenticated:
+                ids = {f"user:{current_user.key}"}
+                slug = (request.view_args or {}).get("slug")
+                if isinstance(slug, str):
+                    ids.add(owner_marker("group", slug))
+                self.changed(ids)
+            return response
 
     def ensure_following(self) -> None:
         """Start following the feed (first use, never at import or app creation).

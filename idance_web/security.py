@@ -6,7 +6,7 @@ import re
 import secrets
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 
 # C0 controls but tab, line feed and carriage return, and DEL.
@@ -18,6 +18,21 @@ def csp_nonce() -> str:
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
     return g.csp_nonce
+
+
+def public_origin() -> str:
+    """The origin absolute links are built from: canonical links, sitemaps, OAuth redirects.
+
+    ``IDANCE_PUBLIC_URL`` when set (production requires it); else Flask's ``SERVER_NAME``; else
+    the address the development server was started on. Never the request's ``Host`` header,
+    which anyone can forge.
+    """
+    public_url = current_app.config["IDANCE"].public_url
+    if public_url:
+        return public_url.rstrip("/")
+    server = current_app.config.get("SERVER_NAME") or current_app.config.get(
+        "IDANCE_SERVING_HOST") or "localhost"
+    return f"{current_app.config.get('PREFERRED_URL_SCHEME', 'http')}://{server}"
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -16,7 +16,8 @@ SELECT * FROM profile WHERE owner = $me;
 SELECT in AS user, out AS style, level, role, created_at FROM user_dance_style WHERE in = $me;
 SELECT out AS interest, created_at FROM user_interest WHERE in = $me;
 SELECT * FROM site WHERE owner = $me;
-SELECT * FROM content_block WHERE site.owner = $me;
+-- A filter through the record link (site.owner) finds nothing on this engine: ids first.
+SELECT * FROM content_block WHERE site IN (SELECT VALUE id FROM site WHERE owner = $me);
 SELECT * OMIT embedding FROM vlog WHERE owner = $me;
 SELECT * FROM message WHERE author = $me;
 SELECT * FROM comments WHERE author = $me;

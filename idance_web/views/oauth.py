@@ -38,7 +38,7 @@ from .. import oauth as providers
 from ..db import Conflict
 from ..extensions import csrf, get_db, limiter
 from ..forms import attach_errors
-from ..security import safe_next
+from ..security import public_origin, safe_next
 from ..services import accounts, identities
 from ..services.identities import ProviderProfile
 from .auth import start_session
@@ -71,15 +71,12 @@ def _require_offered(provider: str) -> None:
 
 
 def _callback_url(provider: str) -> str:
-    """The redirect URI: from IDANCE_PUBLIC_URL when set, never from request headers."""
+    """The redirect URI, built from the configured origin, never from request headers."""
     if provider == "apple":
         endpoint, args = "oauth.apple_callback", {}
     else:
         endpoint, args = "oauth.callback", {"provider": provider}
-    base = current_app.config["IDANCE"].public_url.rstrip("/")
-    if base:
-        return base + url_for(endpoint, **args)
-    return url_for(endpoint, _external=True, **args)
+    return public_origin() + url_for(endpoint, **args)
 
 
 def _refuse(provider: str, reason: str):

@@ -17,6 +17,8 @@ from flask_login import current_user
 from ..blocks import REGISTRY
 from ..db import NotFound
 from ..extensions import csrf, get_db, limiter
+from ..page_cache import owner_marker
+from ..security import public_origin
 from ..services import profiles, public_sites
 from ..services.contact import send_contact
 from ..services.ics import calendar
@@ -33,7 +35,9 @@ def _respond(entry) -> Response:
     response.set_etag(entry.etag)
     if entry.last_modified:
         response.headers["Last-Modified"] = entry.last_modified
-    response.headers["Cache-Control"] = "public, max-age=60"
+    # Shared caches may keep the page but must ask again each time (a 304 from the render
+    # cache is cheap): a page its owner took offline is gone at once, for everyone.
+    response.headers["Cache-Control"] = "public, no-cache"
     return response
 
 
@@ -42,10 +46,8 @@ def render_public_page(kind: str, name: str, page: str):
     cache = current_app.extensions["idance.public_cache"]
     cache.ensure_following()
     today = dt.date.today()
-    base = _base_url()
-    # Without a configured public address the host is part of the page (its canonical URL),
-    # so it is part of the key: a forged Host header cannot poison what others get.
-    key = (kind, name.lower(), page, today.isoformat(), base)
+    base = public_origin()
+    key = (kind, name.lower(), page, today.isoformat())
     entry = cache.pages.get(key)
     if entry is None:
         read_at = cache.pages.generation
@@ -56,13 +58,10 @@ def render_public_page(kind: str, name: str, page: str):
         canonical = base + path + ("" if page == "home" else f"/{page}")
         html = render_template("public/site.html", site=data, registry=REGISTRY,
                                canonical=canonical)
-        entry = cache.pages.put(key, html.encode(), data.depends_on, data.published_at,
+        depends_on = data.depends_on | {owner_marker(kind, name)}
+        entry = cache.pages.put(key, html.encode(), depends_on, data.published_at,
                                 read_at=read_at)
     return _respond(entry)
-
-
-def _base_url() -> str:
-    return current_app.config["IDANCE"].public_url or request.host_url.rstrip("/")
 
 
 @bp.get("/@<username>")
@@ -100,7 +99,7 @@ def schedule(username: str | None = None, slug: str | None = None):
     title, entries = public_sites.schedule_entries(get_db(), kind, name, dt.date.today())
     if not title:
         abort(404)
-    body = calendar(title, entries, uid_domain=urlsplit(_base_url()).hostname or "idance",
+    body = calendar(title, entries, uid_domain=urlsplit(public_origin()).hostname or "idance",
                     name=name)
     g.public_page = True
     return Response(body, mimetype="text/calendar", headers={
@@ -143,7 +142,7 @@ def header_fragment():
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    body = render_template("public/sitemap.xml", base=_base_url(),
+    body = render_template("public/sitemap.xml", base=public_origin(),
                            sites=public_sites.published_pages(get_db()))
     g.public_page = True
     return Response(body, mimetype="application/xml",
@@ -152,7 +151,7 @@ def sitemap():
 
 @bp.get("/robots.txt")
 def robots():
-    base = _base_url()
+    base = public_origin()
     body = "\n".join(["User-agent: *", "Disallow: /me", "Disallow: /api/", "Disallow: /login",
                       "Disallow: /signup", "Disallow: /chat", f"Sitemap: {base}/sitemap.xml", ""])
     g.public_page = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -182,6 +183,22 @@ def test_a_second_process_on_the_same_file_fails_at_once(tmp_path):
     with again.system() as s:
         assert s.value("RETURN 2") == 2
     again.close()
+
+
+def test_a_command_on_a_held_file_prints_one_line_naming_the_holder(tmp_path):
+    url = f"surrealkv://{tmp_path}/data.db"
+    owner = Database(make_config(db_url=url))
+    owner._connection()
+    env = {**os.environ, "IDANCE_ENV": "development", "IDANCE_DB_URL": url}
+    result = subprocess.run([sys.executable, "-c", "from idance_web.cli import main; main()",
+                             "migrate"], capture_output=True, text=True, cwd=tmp_path, env=env,
+                            timeout=60)
+    owner.close()
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"in use by process {os.getpid()}" in lines[0] and "stop that process" in lines[0]
 
 
 def test_the_database_opens_lazily(tmp_path):

@@ -105,6 +105,12 @@ def test_next_keeps_local_paths():
     assert safe_next("/me/settings?tab=1") == "/me/settings?tab=1"
 
 
+def test_a_wrong_method_is_405_with_allow(client):
+    response = client.put("/login")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
 def test_cli_migrate_status_and_target(config):
     app = create_app(config)
     runner = app.test_cli_runner()

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from idance_web.services import accounts
-from tests.conftest import PASSWORD, AuthActions, csrf_token
+from tests.conftest import PASSWORD, AuthActions, csrf_token, member_id
 
 
 def signed_in_as(client) -> str | None:
@@ -271,3 +271,66 @@ def test_sessions_record_their_use_and_end_after_idle_days(app, auth, client, db
         s.query("UPDATE user_session SET last_seen_at = time::now() - 15d")
     assert fresh is True
     assert signed_in_as(client) is None
+
+
+def test_export_holds_her_site_and_its_blocks(app, auth, client):
+    from tests.web.sites.conftest import Editor
+
+    auth.signup("bob")
+    editor = Editor(client)
+    editor.post("/create")
+    editor.add("text", body="My first class")
+    data = client.get("/me/settings/export").get_json(force=True)
+    assert len(data["sites"]) == 1
+    assert [b["data"]["body"] for b in data["content_blocks"]] == ["My first class"]
+    assert data["content_blocks"][0]["site"] == data["sites"][0]["id"]
+
+
+def test_a_deleted_account_erases_her_personal_data_and_frees_her_email(app, auth, client, db):
+    from tests.web.sites.conftest import Editor
+
+    auth.signup("bob", display_name="Bob Marley")
+    editor = Editor(client)
+    editor.post("/create")
+    editor.add("text", body="Call me on 0123")
+    bob = member_id(db, "bob")
+    with db.system() as s:
+        s.query("UPDATE profile SET bio = 'I live at 1 Main St', height_cm = 180 "
+                "WHERE owner = $me", {"me": bob})
+    token = csrf_token(client, "/me/settings")
+    assert client.post("/me/settings/delete", data={
+        "csrf_token": token, "del-confirm": "bob", "del-password": PASSWORD,
+        "del-really": "y"}).status_code == 302
+    with db.system() as s:
+        user = s.one("SELECT * FROM ONLY $me", {"me": bob})
+        profile = s.one("SELECT * FROM ONLY profile WHERE owner = $me LIMIT 1", {"me": bob})
+        blocks = s.value("SELECT VALUE data FROM content_block WHERE site IN "
+                         "(SELECT VALUE id FROM site WHERE owner = $me)", {"me": bob})
+        agents = s.value("SELECT VALUE user_agent FROM user_session WHERE user = $me",
+                         {"me": bob})
+    text = repr((user, profile, blocks))
+    assert "bob" not in text.replace(repr(bob), "").lower()
+    assert "Main St" not in text and "0123" not in text and profile.get("height_cm") is None
+    assert user["deleted_at"] is not None and user.get("password") is None
+    assert set(agents) == {""}
+    # The address is free again: a new account may use it.
+    fresh = AuthActions(app.test_client())
+    assert fresh.signup("bobby", email="bob@example.com").status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/login", "/signup", "/me/settings"])
+def test_inputs_carry_no_empty_aria_attributes(auth, client, path):
+    if path.startswith("/me"):
+        auth.signup("bob")
+    html = client.get(path).get_data(as_text=True)
+    assert "<input" in html
+    assert '"None"' not in html
+    assert "aria-describedby" not in html or 'aria-describedby=""' not in html
+
+
+def test_a_refused_field_is_described_by_its_error(client):
+    token = csrf_token(client, "/login")
+    html = client.post("/login", data={"email": "", "password": "", "csrf_token": token}
+                       ).get_data(as_text=True)
+    assert 'aria-invalid="true"' in html and 'aria-describedby="email-error"' in html
+    assert '"None"' not in html

@@ -58,15 +58,19 @@ def test_google_and_apple_with_the_same_email_are_never_merged(client, db, apple
     }
 
 
-def test_deleted_accounts_identity_signs_nobody_in(client, db):
+def test_a_deleted_account_is_never_signed_into_again(client, db):
     sign_in_with(client, "google")
     key = signed_in(client, db).key
     with db.member(key) as s:
         s.query("UPDATE type::thing('user', $k) SET deleted_at = time::now()", {"k": key})
+    # Deletion erased the provider link: the same Google account starts a new membership.
     again = new_browser(client)
     response = sign_in_with(again, "google")
-    assert response.status_code == 403 and signed_in(again, db) is None
-    assert users(db) == 1
+    assert response.status_code == 302
+    fresh = signed_in(again, db)
+    assert fresh is not None and fresh.key != key
+    with db.system() as s:
+        assert s.value("RETURN type::thing('user', $k).deleted_at", {"k": key}) is not None
 
 
 # -- Facebook ---------------------------------------------------------------------------------

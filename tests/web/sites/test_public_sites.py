@@ -84,7 +84,7 @@ def test_cache_headers_304_and_nothing_personal(app, alice, visitor):
     alice.add("text", body="Cached")
     alice.publish()
     first = visitor.get("/@alice")
-    assert first.headers["Cache-Control"] == "public, max-age=60"
+    assert first.headers["Cache-Control"] == "public, no-cache"
     assert first.headers["ETag"] and first.headers["Last-Modified"]
     again = visitor.get("/@alice", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
@@ -263,3 +263,37 @@ def test_a_site_without_a_contact_block_takes_no_messages(alice, visitor):
         "/@alice/contact", data={"name": "Bo", "email": "bo@example.com", "message": "hello"}
     )
     assert response.status_code == 404
+
+
+def test_unpublishing_is_immediate_and_shared_caches_revalidate(app, alice, visitor):
+    # No poll of the change feed here: her own action drops what it changed before it answers.
+    alice.add("text", body="Open today")
+    alice.publish()
+    first = visitor.get("/@alice")
+    assert "Open today" in first.get_data(as_text=True)
+    assert first.headers["Cache-Control"] == "public, no-cache"
+    assert visitor.get("/@alice", headers={"If-None-Match": first.headers["ETag"]}
+                       ).status_code == 304
+    assert alice.post("/unpublish").status_code == 302
+    gone = visitor.get("/@alice", headers={"If-None-Match": first.headers["ETag"]})
+    assert gone.status_code == 200 and "Open today" not in gone.get_data(as_text=True)
+
+
+def test_a_forged_host_never_reaches_links_or_the_sitemap(app, alice, visitor):
+    alice.add("text", body="Hi")
+    alice.publish()
+    forged = {"Host": "evil.example"}
+    html = visitor.get("/@alice", headers=forged).get_data(as_text=True)
+    assert 'rel="canonical" href="http://localhost/@alice"' in html
+    assert "evil.example" not in html
+    for path in ("/sitemap.xml", "/robots.txt"):
+        assert "evil.example" not in visitor.get(path, headers=forged).get_data(as_text=True)
+
+
+def test_links_use_the_configured_server_name(app, alice, visitor):
+    alice.add("text", body="Hi")
+    alice.publish()
+    app.config["IDANCE_SERVING_HOST"] = "127.0.0.1:5000"
+    app.extensions["idance.public_cache"].pages.clear()
+    html = visitor.get("/@alice", headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert 'rel="canonical" href="http://127.0.0.1:5000/@alice"' in html
