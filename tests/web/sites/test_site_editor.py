@@ -339,3 +339,13 @@ def test_a_refused_block_edit_shows_the_form_again_and_a_block_opens_for_editing
     assert "About me" in editor.client.get(f"{editor.prefix}/blocks/{key}").get_data(as_text=True)
     hidden = editor.post(f"/blocks/{key}/hide")
     assert hidden.location == f"{editor.prefix}?page=home#block-{key}"
+
+
+@pytest.mark.parametrize("count", ["²", "0", "-1", "13", "1e309"])
+def test_a_count_that_is_no_number_from_1_to_12_is_a_field_error(alice, db, count):
+    # "²" is a digit to str.isdigit() but not to int(): it answered 500.
+    response = alice.add("vlogs", title="Latest", count=count)
+    assert response.status_code == 400
+    assert "How many must be a number from 1 to 12." in response.get_data(as_text=True)
+    assert draft_keys(db) == []
+    assert alice.add("vlogs", title="Latest", count="3").status_code == 302
