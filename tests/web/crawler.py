@@ -244,15 +244,17 @@ def request(client, method: str, path: str, **kw) -> tuple[int, object, str]:
     return response.status_code, response, why
 
 
+def _quoted(value: str | bytes) -> str:
+    return quote_from_bytes(value) if isinstance(value, bytes) else quote_plus(value)
+
+
 def encode(pairs: Iterable[tuple[str, object]], multipart: bool) -> tuple[bytes, str]:
     """A form body as a browser sends it. ``bytes`` values go on the wire as they are (a lone
     surrogate cannot be a ``str`` the test client encodes); ``EMPTY_FILE`` is a file input
     with nothing chosen."""
     pairs = list(pairs)
     if not multipart:
-        body = "&".join(
-            quote_plus(name) + "=" + (quote_from_bytes(v) if isinstance(v, bytes) else quote_plus(v))
-            for name, v in pairs)
+        body = "&".join(f"{quote_plus(name)}={_quoted(v)}" for name, v in pairs)
         return body.encode("ascii"), "application/x-www-form-urlencoded"
     boundary = b"----crawl-form-boundary-7MA4YWxk"
     encoder = MultipartEncoder(boundary)
