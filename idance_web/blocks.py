@@ -178,7 +178,8 @@ def _value(spec: Field, raw, errors: dict, key: str):
         errors[key] = f"{spec.label} must be at most {spec.max} characters."
         return None
     if spec.kind == "int":
-        if not text.isdigit() or not 1 <= int(text) <= spec.max:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if not text.isdecimal() or not 1 <= int(text) <= spec.max:
             errors[key] = f"{spec.label} must be a number from 1 to {spec.max}."
             return None
         return int(text)

@@ -177,13 +177,17 @@ def age_on(birth: dt.date, today: dt.date) -> int:
 
 
 def _int_in(raw: str, low: int, high: int, name: str, label: str, errors: dict):
+    """The whole number in ``raw`` if it lies in [low, high]; None (and an error) otherwise."""
     if not (raw or "").strip():
         return None
     try:
-        value = int(float(raw))
+        number = float(raw)
     except ValueError:
+        number = math.nan
+    if not math.isfinite(number):  # "inf", "nan" and "1e309" parse as floats
         errors[name] = f"{label} must be a number."
         return None
+    value = int(number)
     if not low <= value <= high:
         errors[name] = f"{label} must be between {low} and {high}."
         return None

@@ -6,6 +6,7 @@ from the URL. The database decides who may change the site (``fn::can_manage``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -81,6 +82,7 @@ def _parse_block(kind: str, existing: dict, images: FormImages) -> tuple[dict, d
 def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Blueprint:
     """An editor blueprint under ``prefix``; ``resolve(**view_args)`` finds the owner."""
     bp = Blueprint(name, __name__, url_prefix=prefix)
+    prefix_args = set(re.findall(r"<(?:[^:<>]+:)?(\w+)>", prefix))  # "<group_slug>" → group_slug
 
     def context(**view_args):
         owner = resolve(**view_args)
@@ -88,7 +90,10 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
         return owner, site
 
     def here(endpoint: str, **kw) -> str:
-        return url_for(f"{name}.{endpoint}", **request.view_args, **kw)
+        """A URL of this editor for the same owner: only the prefix's arguments are carried
+        over (a block's ``key`` or ``action`` in this request's URL is not the next one's)."""
+        owner_args = {k: v for k, v in request.view_args.items() if k in prefix_args}
+        return url_for(f"{name}.{endpoint}", **owner_args, **kw)
 
     def render_editor(owner, site, status=200, **extra):
         page = request.args.get("page") or extra.pop("page", "home")

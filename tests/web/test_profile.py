@@ -83,6 +83,19 @@ def test_errors_name_the_field_and_keep_the_input(alice, db, field, value, messa
         assert s.value("SELECT VALUE pronouns FROM profile WHERE owner.username = 'alice'") == [None]
 
 
+@pytest.mark.parametrize("field, label", [("height_cm", "Height"), ("m_waist_cm", "Waist (cm)"),
+                                          ("m_shoe_eu", "Shoe size (EU)")])
+@pytest.mark.parametrize("value", ["inf", "-Infinity", "nan", "1e309"])
+def test_a_measurement_that_is_no_finite_number_is_a_field_error(alice, db, field, label, value):
+    # "inf" and "1e309" parse as an infinite float, which int() refused with a 500.
+    response = save(alice, **{field: value})
+    assert response.status_code == 400
+    assert f"{label} must be a number." in response.get_data(as_text=True)
+    with db.system() as s:  # nothing of the form was saved
+        pronouns = s.value("SELECT VALUE pronouns FROM profile WHERE owner.username = 'alice'")
+    assert pronouns == [None]
+
+
 def test_xss_in_the_bio_is_inert_on_every_page(alice, bob):
     save(alice, bio='<script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3))')
     for client, path in ((alice, "/me"), (bob, "/@alice")):

@@ -7,10 +7,12 @@ import os
 import re
 import threading
 
+import pytest
 from PIL import Image
 
 from idance_web.services import sites
 from tests.conftest import AuthActions, member_id
+from tests.web.groups.conftest import create as create_group
 from tests.web.sites.conftest import Editor, draft_keys, poll
 
 
@@ -305,3 +307,45 @@ def test_a_refused_block_form_leaves_no_files_behind(app, alice, db):
         content_type="multipart/form-data",
     )
     assert saved.status_code == 302 and _media_files(app) > before
+
+
+@pytest.fixture(params=["member", "group"])
+def editor(request, alice):
+    """Alice's member site, or the site of the group she owns: one editor serves both."""
+    if request.param == "group":
+        assert create_group(alice.client).status_code == 302
+        alice = Editor(alice.client, "/g/salsa-lab/manage/site")
+        assert alice.post("/create").status_code == 302
+    return alice
+
+
+def test_a_refused_block_edit_shows_the_form_again_and_a_block_opens_for_editing(editor):
+    # Both answered 500: the block's key went to url_for twice (TypeError, or KeyError while
+    # the refusal was being handled).
+    editor.add("text", title="About", body="I teach salsa.")
+    listing = editor.client.get(editor.prefix).get_data(as_text=True)
+    key = re.search(rf'href="{editor.prefix}/blocks/(\w+)"', listing).group(1)
+    refused = editor.post(f"/blocks/{key}", {"title": "x" * 500, "body": "Changed"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Heading must be at most 120 characters." in html
+    assert f'action="{editor.prefix}/blocks/{key}"' in html and "Changed" in html
+    form = editor.client.get(f"{editor.prefix}/blocks/{key}")
+    html = form.get_data(as_text=True)
+    assert form.status_code == 200 and "I teach salsa." in html
+    assert f'action="{editor.prefix}/blocks/{key}"' in html
+    assert f'href="{editor.prefix}?page=home">Cancel' in html  # no stray key in the editor URL
+    saved = editor.post(f"/blocks/{key}", {"title": "About me", "body": "Changed"})
+    assert saved.status_code == 302 and saved.location == f"{editor.prefix}?page=home"
+    assert "About me" in editor.client.get(f"{editor.prefix}/blocks/{key}").get_data(as_text=True)
+    hidden = editor.post(f"/blocks/{key}/hide")
+    assert hidden.location == f"{editor.prefix}?page=home#block-{key}"
+
+
+@pytest.mark.parametrize("count", ["²", "0", "-1", "13", "1e309"])
+def test_a_count_that_is_no_number_from_1_to_12_is_a_field_error(alice, db, count):
+    # "²" is a digit to str.isdigit() but not to int(): it answered 500.
+    response = alice.add("vlogs", title="Latest", count=count)
+    assert response.status_code == 400
+    assert "How many must be a number from 1 to 12." in response.get_data(as_text=True)
+    assert draft_keys(db) == []
+    assert alice.add("vlogs", title="Latest", count="3").status_code == 302
