@@ -18,19 +18,16 @@ from dataclasses import dataclass, field
 from surrealdb import RecordID
 
 from ..db import Conflict, Database, Invalid, NotAllowed, NotFound, key_of
-from .profiles import (LEVELS, LOOKING_FOR, ROLES, chord_km, city_label, format_distance,
-                       lookup_options)
+from .city_grid import cities_within
+from .profiles import LEVELS, LOOKING_FOR, ROLES, city_label, format_distance, lookup_options
 
 RADIUS_MIN, RADIUS_MAX, FREE_RADIUS_MAX = 5, 500, 100
 AGE_MIN, AGE_MAX = 18, 120
 HEIGHT_MIN, HEIGHT_MAX = 50, 260
 PAGE = 20
-# Nearest-neighbour candidates read from the location index before the exact re-check.
-KNN_CANDIDATES = 1000
 # A dancer who hides her distance is placed in one of these bands, never at a number, and a
 # radius filter reaches her only when it covers her whole band: bisection learns the band.
 BANDS_KM = (10, 50, 100, 500)
-EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass
@@ -162,26 +159,26 @@ def _after(cursor: str) -> tuple[float, str] | None:
             from None
 
 
-CANDIDATES = """
-SELECT id, owner, vector::distance::knn() AS chord FROM profile
-WHERE location <|{k},{ef}|> $origin
-"""
-
 CARDS = """
-SELECT record::id(owner) AS key, owner.username AS username,
+SELECT record::id(owner) AS key, record::id(city) AS city_key, owner.username AS username,
     owner.display_name AS display_name, avatar, looking_for, show_age, public_age,
     show_distance, height_cm, city.name AS city_name, city.state.name AS city_state,
     city.country.name AS city_country,
     (SELECT record::id(out) AS style, out.name AS name, level, role FROM user_dance_style
      WHERE in = $parent.owner ORDER BY name) AS styles
-FROM $ids
-WHERE adult = true AND discoverable = true AND owner != $me
+FROM profile
+WHERE city IN $cities AND adult = true AND discoverable = true AND owner NOT IN $skip
     AND ($looking_for = NONE OR $looking_for IN looking_for)
     AND ($height_min = NONE OR height_cm >= $height_min)
     AND ($height_max = NONE OR height_cm <= $height_max)
     AND ($age_min = NONE OR (show_age = true AND public_age >= $age_min))
     AND ($age_max = NONE OR (show_age = true AND public_age <= $age_max))
+    AND ($style = NONE OR count(SELECT id FROM user_dance_style WHERE in = $parent.owner
+        AND out = $style AND ($level = NONE OR level = $level)
+        AND ($role = NONE OR role IN [$role, 'both'])) > 0)
 """
+# Cities read per round trip: the first pages of a dense city need one; sparse filters grow it.
+CITY_BATCH = 40
 
 
 def _origin(db: Database, who: Me, f: Filters) -> tuple[list[float], str]:
@@ -200,10 +197,10 @@ def _origin(db: Database, who: Me, f: Filters) -> tuple[list[float], str]:
 def nearby(db: Database, user_key: str, f: Filters, limit: int = PAGE) -> Results:
     """Dancers within ``f.radius_km`` of her city (or her travel city), nearest first.
 
-    Exact: candidates come from the city-precision location index (HNSW, a superset), then
-    every filter and the great-circle radius are checked on each one. Excludes her, people
-    she already liked or passed, blocked pairs (the database hides them), minors and
-    non-discoverable profiles.
+    Exact: the cities within the radius come from the city grid (checked by great-circle
+    distance), their members from the ``profile_city`` index, nearest cities first, until a
+    page is full. Excludes her, people she already liked or passed, blocked pairs (the
+    database hides them), minors and non-discoverable profiles.
     """
     who = me(db, user_key)
     if not who.adult:
@@ -213,22 +210,33 @@ def nearby(db: Database, user_key: str, f: Filters, limit: int = PAGE) -> Result
     if origin is None:
         return Results([], None, "")
     after = _after(f.after)
-    chord_max = 2 * math.sin(f.radius_km / (2 * EARTH_RADIUS_KM))
+    cities = cities_within(origin, f.radius_km)
     mine = RecordID("user", user_key)
     with db.member(user_key) as s:
-        found, swiped = s.query(
-            CANDIDATES.format(k=KNN_CANDIDATES, ef=KNN_CANDIDATES) + ";"
-            "SELECT VALUE out FROM swipe WHERE in = $me;",
-            {"origin": origin, "me": mine})
-    seen = {str(x) for x in swiped}
-    ranked = []
-    for row in found:
-        km = chord_km(row["chord"])
-        if row["chord"] > chord_max + 1e-12 or str(row["owner"]) in seen:
-            continue
-        ranked.append((km, key_of(row["owner"]), row["id"]))
-    ranked.sort()
-    cards = _cards(db, user_key, ranked, f, after, limit)
+        skip = [mine, *s.value("SELECT VALUE out FROM swipe WHERE in = $me", {"me": mine})]
+    params = {"me": mine, "skip": skip, "looking_for": f.looking_for or None,
+              "height_min": f.height_min, "height_max": f.height_max, "age_min": f.age_min,
+              "age_max": f.age_max, "level": f.level or None, "role": f.role or None,
+              "style": RecordID("dance_style", f.style) if f.style else None}
+    cards: list[dict] = []
+    start, batch = 0, CITY_BATCH
+    while start < len(cities):
+        chunk = cities[start:start + batch]
+        distance = dict(chunk)
+        with db.member(user_key) as s:
+            rows = s.query(CARDS, {**params, "cities": [RecordID("city", c) for c, _ in chunk]})
+        for row in rows[0]:
+            card = _ranked(row, distance[int(row["city_key"])], f.radius_km)
+            if card and (after is None or (card["_rank"], card["key"]) > after):
+                cards.append(card)
+        start += batch
+        batch *= 2
+        # A hidden distance ranks at its band's edge (never nearer than the city itself), so
+        # the page is final once enough cards rank before the next unread city.
+        edge = cities[start][1] if start < len(cities) else math.inf
+        if sum(1 for c in cards if c["_rank"] <= edge) > limit:
+            break
+    cards.sort(key=lambda c: (c["_rank"], c["key"]))
     nxt = None
     if len(cards) > limit:
         cards = cards[:limit]
@@ -238,47 +246,16 @@ def nearby(db: Database, user_key: str, f: Filters, limit: int = PAGE) -> Result
     return Results(cards, nxt, label)
 
 
-def _cards(db: Database, user_key: str, ranked: list, f: Filters, after, limit: int) -> list:
-    """Read the ranked candidates' cards in batches until ``limit + 1`` pass the filters."""
-    out: list[dict] = []
-    distance = {key: km for km, key, _ in ranked}
-    batch = max(limit * 3, 60)
-    params = {"me": RecordID("user", user_key), "looking_for": f.looking_for or None,
-              "height_min": f.height_min, "height_max": f.height_max,
-              "age_min": f.age_min, "age_max": f.age_max}
-    for start in range(0, len(ranked), batch):
-        ids = [pid for _, _, pid in ranked[start:start + batch]]
-        with db.member(user_key) as s:
-            rows = s.query(CARDS, {**params, "ids": ids})[0]
-        for row in rows:
-            km = distance[row["key"]]
-            if not row.get("show_distance"):
-                band = band_of(km)
-                # A hidden distance counts as its band's edge, for the radius and the order.
-                if band is None or band > f.radius_km:
-                    continue
-                rank = float(band)
-            else:
-                rank = km
-            if not _style_matches(row.get("styles") or [], f):
-                continue
-            if after is not None and (rank, row["key"]) <= after:
-                continue
-            out.append(_card(row, km, rank))
-        out.sort(key=lambda c: (c["_rank"], c["key"]))
-        if len(out) > limit:
-            break
-    return out
-
-
-def _style_matches(styles: list[dict], f: Filters) -> bool:
-    if not f.style:
-        return True
-    for s in styles:
-        if s["style"] == f.style and (not f.level or s["level"] == f.level) and (
-                not f.role or s["role"] in (f.role, "both")):
-            return True
-    return False
+def _ranked(row: dict, km: float, radius_km: int) -> dict | None:
+    """The card for ``row`` with its rank, or None when a hidden distance's band is wider
+    than the radius (so no sequence of radii can place her more finely than her band)."""
+    rank = km
+    if not row.get("show_distance"):
+        band = band_of(km)
+        if band is None or band > radius_km:
+            return None
+        rank = float(band)
+    return _card(row, km, rank)
 
 
 def _card(row: dict, km: float, rank: float) -> dict:
