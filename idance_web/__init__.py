@@ -92,11 +92,13 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from .views import account, auth, groups, health, media, oauth, pages, profile, public
+    from .views import (account, auth, discover, groups, health, media, oauth, pages, profile,
+                        public)
     from .views.site_editor import member_editor
 
     for blueprint in (pages.bp, health.bp, auth.bp, account.bp, profile.bp, oauth.bp,
-                      public.bp, media.bp, member_editor, groups.bp, groups.group_site_editor):
+                      public.bp, media.bp, member_editor, groups.bp, groups.group_site_editor,
+                      discover.bp):
         app.register_blueprint(blueprint)
 
 

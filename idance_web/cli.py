@@ -112,9 +112,41 @@ def run_command(host: str, port: int, demo: bool, reload: bool) -> None:
     run_simple(host, port, app, use_reloader=reload, threaded=True)
 
 
+@click.command("set-tier")
+@click.argument("username")
+@click.argument("tier", type=click.Choice(["free", "pro", "vip"]))
+@with_appcontext
+@_one_line_errors
+def set_tier_command(username: str, tier: str) -> None:
+    """Change a member's tier (free, pro or vip), as the worker identity."""
+    from .services.tiers import set_tier
+
+    try:
+        set_tier(get_db(), username, tier)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{username} is now {tier}.")
+
+
+@click.command("reports")
+@with_appcontext
+@_one_line_errors
+def reports_command() -> None:
+    """List open reports, oldest first, for moderation."""
+    from .services.social import open_reports
+
+    rows = open_reports(get_db())
+    for r in rows:
+        note = f" — {r['note']}" if r["note"] else ""
+        click.echo(f"{r['created_at']:%Y-%m-%d %H:%M}  {r['reason']:13} @{r['target']} "
+                   f"(by @{r['reporter']}){note}")
+    click.echo(f"{len(rows)} open report(s).")
+
+
 def register(app: Flask) -> None:
     """Add the commands to ``app.cli`` (for ``flask --app app …``)."""
-    for command in (migrate_command, demo_command, schema_doc_command, run_command):
+    for command in (migrate_command, demo_command, schema_doc_command, run_command,
+                    set_tier_command, reports_command):
         app.cli.add_command(command)
 
 

@@ -87,6 +87,7 @@ def load_demo(db: Database, config: Config) -> str:
     """Load the demo community; return a one-line summary. Refused in production."""
     if config.is_production:
         raise DemoRefused("the demo community is never loaded in production")
+    from .demo_discovery import load_demo_discovery
     from .demo_sites import load_demo_sites
     from ..media import storage_from_config
 
@@ -107,6 +108,7 @@ def load_demo(db: Database, config: Config) -> str:
         f"Loaded {len(members)} demo members in {len(cities)} cities.",
         load_demo_sites(db, storage_from_config(config)),
         load_demo_groups(db),
+        load_demo_discovery(db, [m["key"] for m in members]),
     ]
     parts.append(f"Sign in as {members[0]['email']} with password {DEMO_PASSWORD}.")
     return " ".join(parts)

@@ -120,14 +120,14 @@ def public_profile(db: Database, username: str, viewer_key: str | None = None) -
             """LET $u = (SELECT VALUE id FROM user WHERE username = $username LIMIT 1)[0];
                SELECT owner.username AS username, owner.display_name AS display_name, pronouns,
                    bio, avatar, cover, looking_for, height_cm, show_age, public_age,
-                   show_distance, location, social_links,
+                   show_distance, location, social_links, adult,
                    city.name AS city_name, city.state.name AS city_state,
                    city.country.name AS city_country,
                    (SELECT out.name AS name, level, role FROM user_dance_style
                     WHERE in = $u ORDER BY name) AS styles,
                    (SELECT VALUE out.name FROM user_interest WHERE in = $u) AS interests
                FROM profile WHERE owner = $u AND $u != NONE LIMIT 1;
-               SELECT VALUE location FROM profile WHERE owner = $viewer LIMIT 1;""",
+               RETURN (SELECT location FROM profile WHERE owner = $viewer LIMIT 1)[0].location;""",
             {"username": (username or "").lower(),
              "viewer": RecordID("user", viewer_key) if viewer_key else None},
         )
@@ -135,7 +135,7 @@ def public_profile(db: Database, username: str, viewer_key: str | None = None) -
         raise NotFound("no such dancer")
     profile = _shape(row[0])
     theirs = profile.pop("location", None)
-    mine = viewer[0] if viewer else None
+    mine = viewer
     profile["distance"] = (
         format_distance(distance_km(mine, theirs))
         if profile.pop("show_distance") and mine and theirs and viewer_key else None

@@ -36,3 +36,17 @@ def test_demo_members_sign_in_with_the_documented_password(app, db):
     with db.system() as s:
         email = s.value("SELECT VALUE email FROM ONLY user:demo_000")
     assert db.record_signin("member", {"email": email, "password": DEMO_PASSWORD}) == "user:demo_000"
+
+
+def test_demo_members_are_adults_who_follow_like_and_match(app, db):
+    from idance_web.services import social
+
+    load_demo(db, app.config["IDANCE"])
+    with db.system() as s:
+        assert s.value("RETURN count(SELECT id FROM profile WHERE adult = false)") == 0
+        assert s.value("RETURN count(SELECT id FROM follow)") > 64
+    matched = social.matches(db, "demo_000")
+    assert len(matched) == 2 and all(m["chat"] for m in matched)
+    waiting = social.liked_me(db, "demo_000")
+    assert [w["super"] for w in waiting] == [True]
+    assert "already loaded" in load_demo(db, app.config["IDANCE"]).split("Sign in")[0]

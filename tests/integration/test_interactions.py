@@ -19,6 +19,8 @@ def people(db):
         s.query("""
             CREATE user:alice SET email = 'alice@example.com', username = 'alice', display_name = 'Alice';
             CREATE user:bob SET email = 'bob@example.com', username = 'bob', display_name = 'Bob';
+            CREATE profile SET owner = user:alice, birth_date = d'1990-01-01';
+            CREATE profile SET owner = user:bob, birth_date = d'1991-01-01';
             CREATE vlog:pub SET owner = user:alice, author = user:alice, title = 'Public', published_at = time::now();
             CREATE vlog:priv SET owner = user:alice, author = user:alice, title = 'Private',
                 visibility = 'private', published_at = time::now();
@@ -59,7 +61,8 @@ def test_racing_mutual_likes_make_exactly_one_match(db):
     with db.system() as s:
         for i in range(20):
             s.query("CREATE type::thing('user', $k) SET email = $k + '@example.com', username = $k,"
-                    " display_name = $k", {"k": f"m{i:02d}"})
+                    " display_name = $k; CREATE profile SET owner = type::thing('user', $k), "
+                    "birth_date = d'1990-01-01'", {"k": f"m{i:02d}"})
     errors = []
 
     def go(a, b):

@@ -23,6 +23,7 @@ CREATE user:carol SET email = 'carol@example.com', username = 'carol', display_n
 CREATE profile:alice SET owner = user:alice, bio = 'hi', birth_date = d'1990-04-01',
     measurements = { waist: 70 }, exact_point = (13.4, 52.5), location = [0.1, 0.2, 0.97];
 CREATE profile:bob SET owner = user:bob;
+CREATE profile:carol SET owner = user:carol, birth_date = d'1985-01-01';
 CREATE device:alice SET owner = user:alice, kind = 'web_push', endpoint = 'https://push.example/1', keys = { p256dh: 'k' };
 CREATE county:c1 SET fips = '00001', name = 'Test County';
 RELATE user:alice->follow->user:bob SET id = follow:ab;
@@ -101,7 +102,7 @@ UPDATE = {
     "country:DE": ("name", "changed", (0, 0, 0, 0)),
     "city:2950159": ("name", "changed", (0, 0, 0, 0)),
     "dance_style:salsa": ("name", "changed", (0, 0, 0, 0)),
-    "swipe:ab": ("direction", "pass", (0, 1, 0, 0)),
+    "swipe:ab": ("direction", "pass", (0, 0, 0, 0)),  # a like stands; a pass is taken back whole
     "match:ac": ("deleted_at", "NOW", (0, 1, 0, 0)),
     "user_dance_style:a": ("level", "beginner", (0, 1, 0, 0)),
     "chat:ac": ("last_message_preview", "changed", (0, 1, 0, 0)),
