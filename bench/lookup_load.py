@@ -17,13 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from idance_web.config import Config  # noqa: E402
 from idance_web.db import Database  # noqa: E402
-from idance_web.services.lookup import (  # noqa: E402
-    FIELDS,
-    city_prefix_search,
-    fold,
-    geonames_cities,
-    load_lookup,
-)
+from idance_web.services.lookup import FIELDS, geonames_cities, load_lookup  # noqa: E402
+from idance_web.services.places import city_prefix_search  # noqa: E402
+from idance_web.text import fold  # noqa: E402
 from idance_web.migrate import Runner  # noqa: E402
 
 

@@ -38,9 +38,9 @@ from surrealdb import RecordID  # noqa: E402
 from idance_web import create_app  # noqa: E402
 from idance_web.blocks import validate  # noqa: E402
 from idance_web.config import Config  # noqa: E402
-from idance_web.services.lookup import load_small_lookup  # noqa: E402
 from idance_web.migrate import Runner  # noqa: E402
 from idance_web.services import sites  # noqa: E402
+from tests.lookup_fixture import load_small_lookup  # noqa: E402
 
 USERNAME = "bench-dancer"
 HERO = "Dance salsa with Bea"

@@ -10,6 +10,7 @@ from flask import Flask, g, render_template, request
 from . import config as config_module
 from .config import Config
 from .db import Database, DatabaseError, DatabaseUnavailable
+from .errors import AppError, NotAllowed, NotFound, Refused
 from .extensions import csrf, limiter, login_manager
 
 __version__ = "0.1.0"
@@ -71,12 +72,12 @@ def configure_database(app: Flask) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
-    from .oauth import oauth
+    from .sign_in_providers import registry
 
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
-    oauth.init_app(app)  # registers the configured sign-in providers
+    registry.init_app(app)  # registers the configured sign-in providers
 
 
 def configure_security(app: Flask) -> None:
@@ -120,6 +121,17 @@ def configure_errors(app: Flask) -> None:
         log.error("database error [%s] %s: %s", g.get("request_id"), request.path, exc)
         return _render_error(500), 500
 
+    @app.errorhandler(AppError)
+    def app_error(exc):
+        # NotFound and NotAllowed are the 404 and 403 pages; another refusal a view left to
+        # this handler is logged. Only a Refused reason is written for the person.
+        code = exc.status if exc.status in ERROR_TEXT else 400
+        if not isinstance(exc, (NotFound, NotAllowed)):
+            log.warning("%s [%s] %s: %s", type(exc).__name__, g.get("request_id"), request.path,
+                        exc)
+        shown = exc.reason if isinstance(exc, Refused) else None
+        return _render_error(code, shown), code
+
     for code in (400, 403, 404, 405, 413, 422, 429, 500):
         app.register_error_handler(code, _error_page(code))
 
@@ -129,6 +141,7 @@ ERROR_TEXT = {
     403: ("Not allowed", "You are not allowed to do that."),
     404: ("Not found", "There is nothing here. The page may have moved or been unpublished."),
     405: ("Not allowed", "That method is not allowed here."),
+    409: ("Changed meanwhile", "That was changed meanwhile. Go back, reload and try again."),
     413: ("Too large", "That upload is too large."),
     422: ("Cannot process", "That input could not be processed."),
     429: ("Slow down", "Too many attempts. Wait a moment and try again."),

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
+from .errors import Invalid
+from .services.options import LEVELS as DANCER_LEVELS
+
 MAX_TEXT = 200
 MAX_MARKDOWN = 20_000
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-LEVELS = ["all levels", "beginner", "improver", "intermediate", "advanced", "professional"]
+LEVELS = ["all levels", *DANCER_LEVELS]  # a class's level
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _VIMEO_ID = re.compile(r"^\d{6,12}$")
@@ -57,12 +60,6 @@ class BlockType:
     @property
     def template(self) -> str:
         return f"blocks/_{self.name}.html"
-
-
-class BlockInvalid(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("block not valid")
-        self.errors = errors
 
 
 def video_embed(url: str) -> str | None:
@@ -206,14 +203,14 @@ def _value(spec: Field, raw, errors: dict, key: str):
 
 
 def validate(kind: str, raw: dict, owner_table: str = "user") -> dict:
-    """Checked, normalised data for a block of type ``kind``; ``BlockInvalid`` otherwise.
+    """Checked, normalised data for a block of type ``kind``; ``Invalid`` otherwise.
 
     ``raw`` maps field names to submitted values and ``items`` to a list of dicts. Unknown
     keys are dropped, so nothing but the schema's fields reaches the database.
     """
     block = REGISTRY.get(kind)
     if block is None or owner_table not in block.owners:
-        raise BlockInvalid({"kind": "Choose a block type from the list."})
+        raise Invalid({"kind": "Choose a block type from the list."})
     errors: dict[str, str] = {}
     data = {}
     for spec in block.fields:
@@ -238,5 +235,5 @@ def validate(kind: str, raw: dict, owner_table: str = "user") -> dict:
     if block.check:
         block.check(data, errors)
     if errors:
-        raise BlockInvalid(errors)
+        raise Invalid(errors)
     return data

@@ -57,7 +57,7 @@ def migrate_command(target: str | None, status: bool) -> None:
 @_one_line_errors
 def demo_command() -> None:
     """Fill the database with a demo community (idempotent; refused in production)."""
-    from .services.demo import DemoRefused, load_demo
+    from .demo import DemoRefused, load_demo
 
     try:
         summary = load_demo(get_db(), current_app.config["IDANCE"])
@@ -104,7 +104,7 @@ def run_command(host: str, port: int, demo: bool, reload: bool) -> None:
         except MigrationError as exc:
             raise click.ClickException(str(exc)) from exc
     if demo:
-        from .services.demo import load_demo
+        from .demo import load_demo
 
         click.echo(load_demo(get_db(), config))
     # The serving process opens the data file itself (the reloader runs a second process).

@@ -28,10 +28,10 @@ from joserfc.jwk import OctKey
 from surrealdb import RecordID, Surreal
 
 from .config import Config
-from .db_errors import (  # noqa: F401 - the app imports its exceptions from here
-    _NOT_EXECUTED, Conflict, DatabaseError, DatabaseLocked, DatabaseUnavailable, Invalid,
-    NotAllowed, NotFound, map_error,
+from .db_errors import (  # noqa: F401 - the database's own failures are imported from here
+    _NOT_EXECUTED, DatabaseError, DatabaseLocked, DatabaseUnavailable, map_error,
 )
+from .errors import NotAllowed, NotFound
 
 VISITOR_ID = "identity:visitor"
 WORKER_ID = "identity:worker"

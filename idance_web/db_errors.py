@@ -1,36 +1,19 @@
-"""The app's database exceptions, and the mapping from the engine's error text to them."""
+"""The database's own failures, and the mapping from the engine's error text to errors.
+
+The engine reports everything as text. A refusal that is the person's doing (a taken unique
+value, a broken field assertion, a permission, a missing record) becomes one of the app's
+errors (``errors.py``); anything else is a ``DatabaseError``, whose text never reaches a browser.
+"""
 
 from __future__ import annotations
 
 import re
 
+from .errors import AppError, Conflict, Invalid, NotAllowed, NotFound
+
 
 class DatabaseError(Exception):
     """A database failure that is not the caller's fault; its text never reaches a browser."""
-
-
-class NotFound(DatabaseError):
-    """The record does not exist, or this identity may not see it."""
-
-
-class NotAllowed(DatabaseError):
-    """The identity is not allowed to do this (or its token was refused)."""
-
-
-class Conflict(DatabaseError):
-    """A unique index already holds this value."""
-
-    def __init__(self, message: str, index: str | None = None):
-        super().__init__(message)
-        self.index = index
-
-
-class Invalid(DatabaseError):
-    """A value broke a field's type or assertion. ``fields`` maps field name → reason."""
-
-    def __init__(self, message: str, fields: dict[str, str] | None = None):
-        super().__init__(message)
-        self.fields = fields or {}
 
 
 class DatabaseLocked(DatabaseError):
@@ -52,12 +35,12 @@ _REFUSED = ("not allowed", "there was a problem with authentication", "the token
 _NOT_EXECUTED = "not executed due to a failed transaction"
 
 
-def map_error(message: str) -> DatabaseError:
-    """Turn the engine's error text into the app's own exception (the SDK gives text only)."""
+def map_error(message: str) -> AppError | DatabaseError:
+    """The app's error for the engine's error text (the SDK gives text only)."""
     if m := _UNIQUE.search(message):
         return Conflict(message, index=m.group(1))
     if m := _FIELD.search(message):
-        return Invalid(message, {m.group(1): "is not a valid value"})
+        return Invalid({m.group(1): "is not a valid value"}, detail=message)
     lowered = message.lower()
     if any(phrase in lowered for phrase in _REFUSED):
         return NotAllowed(message)

@@ -22,6 +22,7 @@ from typing import BinaryIO
 from PIL import Image, ImageCms, ImageOps
 
 from .config import ConfigError
+from .errors import NotFound, Refused
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +51,8 @@ KNOWN_OTHER_TYPES = [  # only for a friendlier refusal: Pillow decides what is a
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-class MediaError(Exception):
-    """A refused upload or a storage failure: ``message`` for the member, ``status`` for HTTP."""
-
-    status = 422
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status or self.status
+class MediaError(Refused):
+    """A refused upload or a storage failure: ``reason`` for the member, ``status`` for HTTP."""
 
 
 class UploadTooLarge(MediaError):
@@ -77,7 +71,7 @@ class InvalidAlt(MediaError):
     """Missing or overlong alt text (422)."""
 
 
-class MediaNotFound(MediaError):
+class MediaNotFound(MediaError, NotFound):
     status = 404
 
 

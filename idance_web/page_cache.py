@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 from surrealdb import RecordID
 
 from .db import Database, DatabaseError
+from .errors import AppError
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ class ChangeFollower:
         while not self._stop.is_set():
             try:
                 self.poll_once()
-            except DatabaseError as exc:  # keep following; a page may be stale for a tick
+            except (AppError, DatabaseError) as exc:  # keep following; a page may be stale
                 log.warning("change feed poll failed: %s", exc)
             except RuntimeError:  # the database was closed under us (app shut down)
                 return
@@ -192,7 +193,6 @@ class PublicCache:
         self.pages = PageCache()
         self.follower = ChangeFollower(db, FOLLOWED, self._dropped)
         self.follow = follow
-        self._site_owner: dict[str, str] = {}
         self._started = False
         self._lock = threading.Lock()
 

@@ -10,7 +10,7 @@ from .text import plain_text, render_markdown
 def social_url(link: dict) -> str:
     """The address of a social link, from its platform's template (handles were validated)."""
     from .extensions import get_db
-    from .services.profiles import lookup_options
+    from .services.options import lookup_options
 
     platform = lookup_options(get_db())["platforms"].get(link.get("platform"))
     if platform is None:

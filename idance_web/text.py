@@ -1,4 +1,4 @@
-"""Member-written text: Markdown rendered to safe HTML, and plain-text previews.
+"""Member-written text: Markdown rendered to safe HTML, plain-text previews, and folding.
 
 Two layers, so that a gap in one is covered by the other: python-markdown runs with its raw-HTML
 handling removed (anything that looks like a tag is shown as text), then nh3 sanitizes the
@@ -8,6 +8,7 @@ result against a small allow-list.
 from __future__ import annotations
 
 import re
+import unicodedata
 from html.parser import HTMLParser
 from xml.etree.ElementTree import Element
 
@@ -31,6 +32,11 @@ URL_SCHEMES = {"http", "https", "mailto"}
 LINK_REL = "nofollow ugc noopener"
 # Extensions are an allow-list too: attr_list / md_in_html would let members set attributes.
 MARKDOWN_EXTENSIONS = ["sane_lists", "nl2br", "fenced_code"]
+
+# Letters NFKD leaves whole; folded by hand so "Łódź" is found by "lodz".
+_FOLD_EXTRA = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"}
+)
 
 HEADING_SHIFT = {"h1": "h2", "h2": "h3", "h3": "h4", "h4": "h4", "h5": "h4", "h6": "h4"}
 BLOCK_TAGS = {"p", "br", "pre", "blockquote", "ul", "ol", "li", "h2", "h3", "h4", "hr"}
@@ -127,3 +133,11 @@ def plain_text(text: str, limit: int = 160) -> str:
         # One very long word: a hard cut beats an empty preview.
         cut = head if space and head else cut[:-1]
     return cut.rstrip(" ,;:.-–—") + ELLIPSIS
+
+
+def fold(text: str) -> str:
+    """Lowercase, accents removed, whitespace collapsed: the one folding of names into keys
+    (``city.name_key``, the city search, usernames made from a name)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().translate(_FOLD_EXTRA).split())

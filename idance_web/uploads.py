@@ -8,6 +8,7 @@ from flask import current_app, request
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
+from .errors import Invalid
 from .media import MAX_ALT_CHARS, MediaError, ProcessedImage, process_image, save_image
 from .services import quota
 
@@ -28,7 +29,7 @@ class QuotaExceeded(MediaError):
 def store_image(upload: FileStorage, alt: str) -> dict:
     """Check, re-encode and store an uploaded image; returns the record to keep.
 
-    Raises ``media.MediaError`` (with a message to show and an HTTP status) when refused;
+    Raises ``media.MediaError`` (with a reason to show and an HTTP status) when refused;
     nothing is stored then.
     """
     processed = _process(upload, alt)
@@ -37,18 +38,20 @@ def store_image(upload: FileStorage, alt: str) -> dict:
 
 
 def _store_counted(images: list[ProcessedImage]) -> list[str]:
-    """Store images within the signed-in member's quota; return the keys newly written."""
+    """Store images within the signed-in member's quota; return the keys newly written.
+
+    The bytes are counted first, in one step that refuses to pass the quota; a write that
+    fails afterwards leaves them counted (on the safe side of the quota)."""
     storage, config = _storage(), current_app.config["IDANCE"]
     # Variants of a small image can be the same bytes (no upscaling): one file, counted once.
     new = list({v.key: v for image in images for v in image.variants.values()
                 if not storage.exists(v.key)}.values())
     db = current_app.extensions["idance.db"]
-    adding = sum(v.size for v in new)
-    if quota.used_bytes(db, current_user.key) + adding > config.media_quota_bytes:
+    if not quota.record_uploads(db, current_user.key, [(v.key, v.size) for v in new],
+                                config.media_quota_bytes):
         raise QuotaExceeded(config.media_quota_bytes)
     for image in images:
         save_image(storage, image)
-    quota.record_uploads(db, current_user.key, [(v.key, v.size) for v in new])
     return [v.key for v in new]
 
 
@@ -88,16 +91,16 @@ class FormImages:
             return {**old, "alt": alt[:MAX_ALT_CHARS]}
         return old
 
-    def store(self) -> dict[str, str]:
-        """Store the uploads read; {field name: reason} if storage failed (nothing kept then)."""
+    def store(self) -> None:
+        """Store the uploads read; ``Invalid`` (field name → reason) if one was refused, and
+        nothing is kept then."""
         for name, processed, _, _ in self._pending:
             try:
                 # Same bytes, same key: a file already there may be another record's, not ours.
                 self._stored += _store_counted([processed])
             except MediaError as exc:
                 self.discard()
-                return {name: exc.message}
-        return {}
+                raise Invalid({name: exc.reason}) from exc
 
     def discard(self) -> None:
         """Remove what ``store`` wrote: the form was refused after all (a taken address)."""

@@ -49,7 +49,7 @@ def no_outbound_network(monkeypatch):
 
 def migrate(db: Database, lookup: bool = True) -> None:
     """Apply every migration, with the small lookup fixture instead of the full data."""
-    from idance_web.services.lookup import load_small_lookup
+    from tests.lookup_fixture import load_small_lookup
 
     Runner(db, lookup=(lambda s, log: load_small_lookup(s)) if lookup else None).run(
         log=lambda m: None

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from flask_login import UserMixin
 from surrealdb import RecordID
 
-from ..db import Conflict, Database, DatabaseError, Invalid, NotAllowed, NotFound, record_id
+from ..db import Database, DatabaseError, record_id
+from ..errors import AppError, Conflict, Invalid, NotAllowed, NotFound
 
 USERNAME_RE = re.compile(r"^[a-z0-9_-]{3,30}$")
 # The HTML5 address syntax, less what the database's `string::is::email` refuses (dots at
@@ -31,13 +32,12 @@ RESERVED_USERNAMES = frozenset(
     support root system null undefined www mail idance discover matches vlogs chat events
     notifications groups healthz sitemap robots new edit manage security privacy terms""".split()
 )
-SESSION_METHODS = ("password", "google", "facebook", "apple", "signup")
 # Linking a sign-in provider asks for a sign-in this recent: a stolen session alone must not
 # be enough to add a way in that outlives a password change.
 RECENT_SIGN_IN_MINUTES = 15
 
 
-class InvalidCredentials(Exception):
+class InvalidCredentials(NotAllowed):
     """Wrong email or password (the same answer whichever was wrong)."""
 
 
@@ -116,14 +116,14 @@ def sign_up(db: Database, email: str, username: str, display_name: str, password
     email, username = normalize_email(email), (username or "").strip().lower()
     errors = check_signup(email, username, display_name, password) or _taken(db, email, username)
     if errors:
-        raise Invalid("sign-up refused", errors)
+        raise Invalid(errors)
     variables = {"email": email, "username": username,
                  "display_name": display_name.strip(), "password": password}
     try:
         user = db.record_signin("member", variables, signup=True)
-    except DatabaseError as exc:
+    except (AppError, DatabaseError) as exc:
         # SIGNUP failures arrive without detail: a race on a unique index is the likely one.
-        raise Invalid("sign-up refused", _taken(db, email, username) or {
+        raise Invalid(_taken(db, email, username) or {
             "email": "We could not create this account. Try again."}) from exc
     return open_session(db, str(record_id("user", user).id), "signup", user_agent)
 
@@ -134,7 +134,7 @@ def sign_in(db: Database, email: str, password: str, user_agent: str = "") -> Se
         raise InvalidCredentials()
     try:
         user = db.record_signin("member", {"email": normalize_email(email), "password": password})
-    except DatabaseError:
+    except (AppError, DatabaseError):
         raise InvalidCredentials() from None
     return open_session(db, str(record_id("user", user).id), "password", user_agent)
 
@@ -220,7 +220,7 @@ def verify_password(db: Database, user: SessionUser, password: str) -> bool:
     """True if ``password`` is hers (checked by signing in with it: no identity reads hashes)."""
     try:
         found = db.record_signin("member", {"email": user.email, "password": password or ""})
-    except DatabaseError:
+    except (AppError, DatabaseError):
         return False
     return str(record_id("user", found).id) == user.key
 
@@ -234,7 +234,7 @@ def change_password(db: Database, user: SessionUser, current: str, new: str) -> 
     if not verify_password(db, user, current):
         errors["current_password"] = "That is not your current password."
     if errors:
-        raise Invalid("password not changed", errors)
+        raise Invalid(errors)
     with db.member(user.key) as s:
         s.query("UPDATE $me SET password = crypto::argon2::generate($new)",
                 {"me": RecordID("user", user.key), "new": new})
@@ -250,17 +250,17 @@ def change_email(db: Database, user: SessionUser, new_email: str, password: str)
     if not verify_password(db, user, password):
         errors["password"] = "That is not your password."
     if errors:
-        raise Invalid("email not changed", errors)
+        raise Invalid(errors)
     if email == user.email:
         return email
     if _taken(db, email, "").get("email"):
-        raise Invalid("email not changed", {"email": "Another account uses this email."})
+        raise Invalid({"email": "Another account uses this email."})
     try:
         with db.member(user.key) as s:
             s.query("UPDATE $me SET email = $email", {"me": RecordID("user", user.key),
                                                       "email": email})
     except Conflict:  # taken between the check and the write
-        raise Invalid("email not changed", {"email": "Another account uses this email."}) from None
+        raise Invalid({"email": "Another account uses this email."}) from None
     return email
 
 
@@ -271,9 +271,9 @@ def delete_account(db: Database, user: SessionUser, password: str | None,
     Members with a password confirm with it; OAuth-only members confirm with their username.
     """
     if (confirm_username or "").strip().lower() != user.username:
-        raise Invalid("not deleted", {"confirm": "Type your username to confirm."})
+        raise Invalid({"confirm": "Type your username to confirm."})
     if has_password(db, user) and not verify_password(db, user, password or ""):
-        raise Invalid("not deleted", {"password": "That is not your password."})
+        raise Invalid({"password": "That is not your password."})
     with db.member(user.key) as s:
         s.query("UPDATE $me SET deleted_at = time::now()", {"me": RecordID("user", user.key)})
 

@@ -15,19 +15,13 @@ import math
 from collections import defaultdict
 from functools import lru_cache
 
-from .lookup import geonames_cities, unit_vector
-
-EARTH_RADIUS_KM = 6371.0088
+from .lookup import geonames_cities
+from .places import EARTH_RADIUS_KM, chord_km, unit_vector
 
 
 def chord_for_km(km: float) -> float:
-    """The chord between two unit vectors ``km`` apart on the surface."""
+    """The chord between two unit vectors ``km`` apart on the surface (``chord_km``'s inverse)."""
     return 2 * math.sin(min(math.pi, km / EARTH_RADIUS_KM) / 2)
-
-
-def km_for_chord(chord: float) -> float:
-    """Great-circle distance for the chord between two unit vectors."""
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, chord / 2))
 
 
 @lru_cache(maxsize=1)
@@ -65,6 +59,6 @@ def cities_within(origin: list[float], radius_km: float) -> list[tuple[int, floa
             for key, (cx, cy, cz) in grid.get((lat_cell, wrapped), ()):
                 chord = math.sqrt((cx - x) ** 2 + (cy - y) ** 2 + (cz - z) ** 2)
                 if chord <= chord_max + 1e-12:
-                    found.append((key, km_for_chord(chord)))
+                    found.append((key, chord_km(chord)))
     found.sort(key=lambda item: (item[1], item[0]))
     return found

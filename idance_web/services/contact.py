@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from ..db import Database
+from ..errors import Invalid, NotFound
 from .accounts import EMAIL_RE
 
 MAX_MESSAGE = 2000
 
 
 def send_contact(db: Database, kind: str, name: str, sender: str, email: str,
-                 message: str) -> dict[str, str]:
+                 message: str) -> None:
     """Deliver a visitor's message as a notification to the owner (a group's managers).
 
-    Runs as the worker, whose one write here is a notification. Returns field errors (empty
-    when sent); an unknown or unpublished site is an error too.
+    Runs as the worker, whose one write here is a notification. Raises ``Invalid`` (field →
+    reason), or ``NotFound`` for a site that is unknown, unpublished or shows no contact form.
     """
     sender, email, message = sender.strip()[:80], email.strip()[:254], message.strip()
     errors = {}
@@ -24,7 +25,7 @@ def send_contact(db: Database, kind: str, name: str, sender: str, email: str,
     if not 1 <= len(message) <= MAX_MESSAGE:
         errors["message"] = f"Write a message of up to {MAX_MESSAGE} characters."
     if errors:
-        return errors
+        raise Invalid(errors)
     text = f"{sender} <{email}> wrote via your site:\n\n{message}"
     with db.worker() as s:
         sent = s.query(
@@ -46,4 +47,5 @@ def send_contact(db: Database, kind: str, name: str, sender: str, email: str,
                RETURN array::len($to);""",
             {"kind": kind, "name": name.lower(), "text": text},
         )[-1]
-    return {} if sent else {"site": "This site does not take messages."}
+    if not sent:
+        raise NotFound("this site takes no messages")

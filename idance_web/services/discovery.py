@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 
 from surrealdb import RecordID
 
-from ..db import Conflict, Database, Invalid, NotAllowed, NotFound, key_of
+from ..db import Database, key_of
+from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from .city_grid import cities_within
-from .profiles import LEVELS, LOOKING_FOR, ROLES, city_label, format_distance, lookup_options
+from .options import LEVELS, ROLES, lookup_options
+from .places import city_label, format_distance
+from .profiles import LOOKING_FOR
 
 RADIUS_MIN, RADIUS_MAX, FREE_RADIUS_MAX = 5, 500, 100
 AGE_MIN, AGE_MAX = 18, 120
@@ -117,7 +120,7 @@ def check_filters(f: Filters, tier: str, style_ids: set[str]) -> None:
     if f.travel_city and tier != "vip":
         errors["travel_city"] = "Travel mode is for VIP members."
     if errors:
-        raise Invalid("filters out of range", errors)
+        raise Invalid(errors)
 
 
 def me(db: Database, user_key: str) -> Me:
@@ -155,7 +158,7 @@ def _after(cursor: str) -> tuple[float, str] | None:
         distance, key = json.loads(raw)
         return float(distance), str(key)
     except (ValueError, TypeError):
-        raise Invalid("bad cursor", {"cursor": "That page link is broken; start again."}) \
+        raise Invalid({"cursor": "That page link is broken; start again."}) \
             from None
 
 
@@ -185,12 +188,12 @@ def _origin(db: Database, who: Me, f: Filters) -> tuple[list[float], str]:
     if not f.travel_city:
         return who.location, who.city_label
     if not f.travel_city.isdigit() or len(f.travel_city) > 12:
-        raise Invalid("no such city", {"travel_city": "Choose a city from the list."})
+        raise Invalid({"travel_city": "Choose a city from the list."})
     with db.member(who.key) as s:
         row = s.one("SELECT vector, name, state.name AS state, country.name AS country "
                     "FROM ONLY $city", {"city": RecordID("city", int(f.travel_city))})
     if not row:
-        raise Invalid("no such city", {"travel_city": "Choose a city from the list."})
+        raise Invalid({"travel_city": "Choose a city from the list."})
     return row["vector"], city_label(row)
 
 
@@ -290,15 +293,15 @@ def swipe(db: Database, user_key: str, username: str, direction: str,
     second swipe or a super-like without VIP, and ``LimitReached`` past the daily likes.
     """
     if direction not in ("like", "pass", "super_like"):
-        raise Invalid("unknown swipe", {"direction": "Like, pass or super-like."})
+        raise Invalid({"direction": "Like, pass or super-like."})
     who = me(db, user_key)
     if not who.adult:
         raise NotAllowed("likes are for adults with a date of birth")
-    other = _member(db, user_key, username)
+    other = member_record(db, user_key, username)
     if key_of(other) == user_key:
-        raise Invalid("self", {"direction": "You cannot like yourself."})
+        raise Invalid({"direction": "You cannot like yourself."})
     if direction == "super_like" and who.tier != "vip":
-        raise Invalid("tier", {"direction": "Super-likes are for VIP members."})
+        raise Invalid({"direction": "Super-likes are for VIP members."})
     limited = who.tier == "free" and direction != "pass"
     if limited and who.likes_today >= daily_likes:
         raise LimitReached(daily_likes)
@@ -311,7 +314,7 @@ def swipe(db: Database, user_key: str, username: str, direction: str,
                    RETURN record::exists(type::thing('match', array::sort([$me, $other])));""",
                 {"me": mine, "other": other, "direction": direction})
     except Conflict:
-        raise Invalid("swiped", {"direction": "You already answered this dancer."}) from None
+        raise Invalid({"direction": "You already answered this dancer."}) from None
     if not made:
         raise NotFound("this dancer cannot be liked")
     left = None if not limited else max(0, daily_likes - who.likes_today - 1)
@@ -329,7 +332,7 @@ class LimitReached(Exception):
                          f"midnight; pro members like without a limit.")
 
 
-def _member(db: Database, user_key: str, username: str) -> RecordID:
+def member_record(db: Database, user_key: str, username: str) -> RecordID:
     """The record of the dancer ``username`` as she may see it (blocked pairs: not found)."""
     with db.member(user_key) as s:
         found = s.value(

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from surrealdb import RecordID
 
-from ..db import Conflict, Database, DatabaseError, NotAllowed, NotFound
+from ..db import Database, DatabaseError
+from ..errors import AppError, Conflict, NotAllowed, NotFound, Refused
 
 FIND = """LET $g = (SELECT id, join_mode FROM group WHERE slug = $slug LIMIT 1)[0];
 LET $u = (SELECT VALUE id FROM user WHERE username = $username LIMIT 1)[0];
@@ -19,14 +20,6 @@ LET $u = (SELECT VALUE id FROM user WHERE username = $username LIMIT 1)[0];
 # The row of $who in $g as this identity sees it (a manager sees pending rows too).
 ROW = """(SELECT role FROM group_member WHERE group = $g.id AND user = $who AND $g != NONE
     LIMIT 1)[0]"""
-
-
-class Refused(Exception):
-    """A change the rules do not allow here, with the reason to show her."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def _vars(user_key: str, slug: str, username: str | None = None) -> dict:
@@ -219,7 +212,7 @@ def transfer(db: Database, user_key: str, slug: str, username: str) -> None:
                     WHERE group = $g.id AND role = 'owner';
                 IF $owners != [$u] { THROW 'not allowed: the transfer did not go through'; };
                 COMMIT TRANSACTION;""", v)
-        except DatabaseError as exc:
+        except (AppError, DatabaseError) as exc:
             # A THROW fails the whole transaction; the engine reports it on every statement.
             raise NotAllowed("transfer refused") from exc
 

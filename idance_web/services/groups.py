@@ -12,15 +12,10 @@ from dataclasses import dataclass, field
 
 from surrealdb import RecordID
 
-from ..db import Conflict, Database, Invalid, NotAllowed, NotFound, key_of
-from .profiles import (
-    check_city,
-    chord_km,
-    city_label,
-    format_distance,
-    lookup_options,
-    search_cities,
-)
+from ..db import Database, key_of
+from ..errors import Conflict, Invalid, NotAllowed, NotFound
+from .options import MAX_STYLES, lookup_options
+from .places import check_city, chord_km, city_label, format_distance, search_cities
 
 KINDS = {"studio": "Studio", "crew": "Crew", "company": "Company", "team": "Team",
          "school": "School", "other": "Other"}
@@ -34,7 +29,6 @@ RESERVED = frozenset({
     "new", "manage", "admin", "edit", "settings", "api", "static", "groups", "group", "g", "me",
     "login", "logout", "signup", "search", "explore", "mine", "help", "about", "site", "follow",
     "join", "leave", "www", "media"})
-MAX_STYLES = 12
 MANAGERS = ("owner", "admin")
 LISTED = 50
 
@@ -59,8 +53,8 @@ class GroupInput:
 
 
 def check(db: Database, data: GroupInput, creating: bool = True) -> dict:
-    """The values to store; raises ``Invalid`` (field → reason, ``city_choices`` when the city
-    text was ambiguous)."""
+    """The values to store; raises ``Invalid`` (field → reason; ``choices["city"]`` when the
+    city text was ambiguous)."""
     errors, values = {}, {}
     if creating:
         slug = (data.slug or "").strip().lower()
@@ -90,9 +84,7 @@ def check(db: Database, data: GroupInput, creating: bool = True) -> dict:
         errors["visibility"] = "Choose who can find the group."
     city, choices = check_city(db, data, errors)
     if errors:
-        exc = Invalid("group not saved", errors)
-        exc.city_choices = choices
-        raise exc
+        raise Invalid(errors, {"city": choices})
     values.update(kind=data.kind, name=name, description=description, city=city,
                   styles=[RecordID("dance_style", s) for s in styles],
                   join_mode=data.join_mode, visibility=data.visibility)
@@ -120,7 +112,7 @@ def create_group(db: Database, user_key: str, data: GroupInput | dict,
             )
     except Conflict as exc:
         if exc.index == "group_slug":
-            raise Invalid("slug taken", {"slug": "That address is taken. Choose another."}) from exc
+            raise Invalid({"slug": "That address is taken. Choose another."}) from exc
         raise
     if not row:
         raise NotAllowed("group not created")
@@ -155,7 +147,7 @@ def delete_group(db: Database, user_key: str, slug: str, confirm: str) -> None:
     """Soft-delete the group (its owner only); the ``group_deleted`` event takes its site down."""
     slug = (slug or "").lower()
     if (confirm or "").strip().lower() != slug:
-        raise Invalid("not confirmed", {"confirm": "Type the group's address exactly to confirm."})
+        raise Invalid({"confirm": "Type the group's address exactly to confirm."})
     with db.member(user_key) as s:
         left = s.value(
             """UPDATE group SET deleted_at = time::now() WHERE slug = $slug RETURN NONE;

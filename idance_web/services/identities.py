@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 
 from surrealdb import RecordID
 
-from ..db import Conflict, Database, DatabaseError, key_of, record_id
+from ..db import Database, DatabaseError, key_of, record_id
+from ..errors import Conflict, Refused
+from ..text import fold
 from .accounts import EMAIL_RE, RESERVED_USERNAMES, USERNAME_RE, normalize_email
 
 
@@ -37,15 +38,15 @@ class KnownIdentity:
     deleted: bool
 
 
-class EmailInUse(Exception):
+class EmailInUse(Conflict):
     """An account already uses this email: she signs in with her password and links."""
 
 
-class IdentityTaken(Exception):
+class IdentityTaken(Conflict):
     """This provider identity already belongs to an account."""
 
 
-class LastWayIn(Exception):
+class LastWayIn(Refused):
     """Unlinking would leave the account without any way to sign in."""
 
 
@@ -78,8 +79,7 @@ def usable_email(email: str | None) -> str | None:
 # -- usernames ------------------------------------------------------------------------------
 
 def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    slug = re.sub(r"[\s.]+", "_", ascii_text.strip().lower())
+    slug = re.sub(r"[\s.]+", "_", fold(text or ""))
     slug = re.sub(r"[^a-z0-9_-]", "", slug)
     slug = re.sub(r"_{2,}", "_", slug).strip("_-")
     return slug[:26].strip("_-")
@@ -130,25 +130,24 @@ def create_account(db: Database, profile: ProviderProfile, email: str, display_n
     name = (display_name or profile.name or "").strip()[:80]
     for _ in range(5):
         username = _free_username(db, username_base(name, email))
-        with db.system():
-            results = db.raw(_CREATE_ACCOUNT, {
-                "email": email, "username": username, "name": name or username,
-                "provider": profile.provider, "subject": profile.subject,
-                "pemail": profile.email, "verified": profile.email_verified,
-            })
-        failed = " ".join(str(r.get("result")) for r in results if r.get("status") != "OK")
-        if not failed:
-            user = next(r["result"] for r in reversed(results) if r.get("result") is not None)
-            break
-        if "user_email" in failed:
-            raise EmailInUse(email)
-        if "oauth_identity_subject" in failed:
-            raise IdentityTaken(profile.subject)
-        if "user_username" not in failed:
-            raise DatabaseError(failed)
-    else:  # pragma: no cover - five username races in a row
-        raise DatabaseError("no free username")
-    return str(record_id("user", user).id)
+        try:
+            with db.system() as s:
+                results = s.query(_CREATE_ACCOUNT, {
+                    "email": email, "username": username, "name": name or username,
+                    "provider": profile.provider, "subject": profile.subject,
+                    "pemail": profile.email, "verified": profile.email_verified,
+                })
+        except Conflict as exc:  # the db layer names the unique index that refused
+            if exc.index == "user_email":
+                raise EmailInUse(email) from exc
+            if exc.index == "oauth_identity_subject":
+                raise IdentityTaken(profile.subject) from exc
+            if exc.index != "user_username":
+                raise
+        else:
+            user = next(r for r in reversed(results) if r is not None)
+            return str(record_id("user", user).id)
+    raise DatabaseError("no free username")  # pragma: no cover - five username races in a row
 
 
 # -- linking --------------------------------------------------------------------------------
@@ -217,6 +216,7 @@ def unlink_identity(db: Database, user_key: str, provider: str, has_password: bo
             )
     except DatabaseError as exc:
         if "last-way-in" in str(exc):
-            raise LastWayIn(provider) from None
+            raise LastWayIn("This is the only way to sign in to the account: link another "
+                            "provider before unlinking it.") from None
         raise
     return len(removed)

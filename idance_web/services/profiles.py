@@ -9,16 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import weakref
 from dataclasses import dataclass, field
 
 from surrealdb import RecordID
 
-from ..db import Database, Invalid, NotFound, key_of
-from .lookup import city_prefix_search
+from ..db import Database, key_of
+from ..errors import Invalid, NotFound
+from .options import LEVELS, MAX_STYLES, ROLES, lookup_options
+from .places import check_city, city_label, distance_km, format_distance
 
-LEVELS = ["beginner", "improver", "intermediate", "advanced", "professional"]
-ROLES = ["lead", "follow", "both"]
 LOOKING_FOR = {
     "dance_partner": "Dance partner", "practice_partner": "Practice partner",
     "teacher": "A teacher", "students": "Students", "crew": "Crew or company",
@@ -26,14 +25,8 @@ LOOKING_FOR = {
 }
 MEASUREMENTS = {"chest_cm": "Chest (cm)", "waist_cm": "Waist (cm)", "hips_cm": "Hips (cm)",
                 "inseam_cm": "Inseam (cm)", "shoe_eu": "Shoe size (EU)"}
-MAX_STYLES = 12
 MAX_LINKS = 10
 MAX_HANDLE = 100  # the database's limit on social_links[*].handle
-CITY_KEY = re.compile(r"[0-9]{1,12}")  # GeoNames ids have 8 digits; 30 would overflow CBOR
-EARTH_RADIUS_KM = 6371.0088
-
-# Static lookup data, read once per database.
-_OPTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -55,39 +48,6 @@ class ProfileInput:
     discoverable: bool = True
     show_distance: bool = True
     show_age: bool = False
-
-
-def lookup_options(db: Database) -> dict:
-    """Styles (by family), interests and social platforms; static data, read once."""
-    cached = _OPTIONS.get(db)
-    if cached is None:
-        with db.visitor() as s:
-            styles, interests, platforms = s.query(
-                "SELECT record::id(id) AS id, name, family FROM dance_style ORDER BY family, name;"
-                "SELECT record::id(id) AS id, name, category FROM interest ORDER BY category, name;"
-                "SELECT record::id(id) AS id, name, url_template, handle_pattern "
-                "FROM social_platform ORDER BY name;"
-            )
-        families: dict[str, list] = {}
-        for style in styles:
-            families.setdefault(style["family"], []).append(style)
-        cached = {"styles": styles, "families": families, "interests": interests,
-                  "platforms": {p["id"]: p for p in platforms}}
-        _OPTIONS[db] = cached
-    return cached
-
-
-def search_cities(db: Database, query: str, limit: int = 8) -> list[dict]:
-    """City type-ahead: name, state and country, largest first."""
-    with db.visitor() as s:
-        rows = city_prefix_search(s, query, limit)
-    return [{"id": key_of(r["id"]), "name": r["name"], "state": r.get("state"),
-             "country": r.get("country"), "label": city_label(r)} for r in rows]
-
-
-def city_label(row: dict) -> str:
-    parts = [row.get("name"), row.get("state"), row.get("country")]
-    return ", ".join(p for p in parts if p)
 
 
 def own_profile(db: Database, user_key: str) -> dict:
@@ -155,21 +115,6 @@ def _shape(row: dict) -> dict:
     if row.get("city") is not None:
         row["city"] = key_of(row["city"])
     return row
-
-
-def distance_km(a: list[float], b: list[float]) -> float:
-    """Great-circle distance between two unit vectors."""
-    return chord_km(math.dist(a, b))
-
-
-def chord_km(chord: float) -> float:
-    """Great-circle distance for the chord between two unit vectors (what KNN reports)."""
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, chord / 2))
-
-
-def format_distance(km: float) -> str:
-    """Whole kilometres, or "< 1 km": never more precise than that."""
-    return "< 1 km" if km < 1 else f"{round(km):,} km"
 
 
 def age_on(birth: dt.date, today: dt.date) -> int:
@@ -280,58 +225,16 @@ def _check_links(links: list[dict], platforms: dict, errors: dict) -> list[dict]
     return out
 
 
-def resolve_city(db: Database, data) -> tuple[RecordID | None, list[dict]]:
-    """The chosen city: the id the type-ahead set, else the one city the text names.
-
-    ``data`` has ``city_id`` and ``city_query`` (a profile's or a group's input). Returns
-    (city, choices): when the text is ambiguous, ``choices`` lists the candidates so the form
-    (without JavaScript) can ask which one. An id that names no city gives (None, []).
-    """
-    if data.city_id:
-        return _known_city(db, data.city_id), []
-    query = (data.city_query or "").split(",")[0].strip()
-    if not query:
-        return None, []
-    found = search_cities(db, query, limit=6)
-    exact = [c for c in found if c["name"].lower() == query.lower()]
-    candidates = exact or found
-    if len(candidates) == 1:
-        return RecordID("city", int(candidates[0]["id"])), []
-    return None, candidates
-
-
-def _known_city(db: Database, key: str) -> RecordID | None:
-    # The id comes from the form: anything but an existing city would be saved as a
-    # dangling link (or, too long for an int, fail in the driver).
-    if not CITY_KEY.fullmatch(key):
-        return None
-    city = RecordID("city", int(key))
-    with db.visitor() as s:
-        return city if s.value("RETURN record::exists($city)", {"city": city}) else None
-
-
-def check_city(db: Database, data, errors: dict) -> tuple[RecordID | None, list[dict]]:
-    """``resolve_city``, with the reason in ``errors["city"]`` when a city was asked for but
-    not found (or the text names several)."""
-    city, choices = resolve_city(db, data)
-    if (data.city_id or (data.city_query or "").strip()) and city is None:
-        errors["city"] = ("Which one? Choose the city below." if choices
-                          else "We could not find that city. Type its name and pick from the list.")
-    return city, choices
-
-
 def update_profile(db: Database, user_key: str, data: ProfileInput) -> None:
     """Save the whole profile in one transaction, styles and interests included.
 
-    Raises ``Invalid`` (field → reason); ``city_choices`` on the exception lists candidates
-    when the city text was ambiguous.
+    Raises ``Invalid`` (field → reason; ``choices["city"]`` lists the candidates when the
+    city text was ambiguous).
     """
     values, errors = _check(db, data)
     city, choices = check_city(db, data, errors)
     if errors:
-        exc = Invalid("profile not saved", errors)
-        exc.city_choices = choices
-        raise exc
+        raise Invalid(errors, {"city": choices})
     me = RecordID("user", user_key)
     styles = [{"in": me, **s} for s in values.pop("styles")]
     interests = [{"in": me, "out": i} for i in values.pop("interests")]

@@ -7,19 +7,22 @@ from surrealdb import RecordID
 from ..db import Database
 
 
-def used_bytes(db: Database, user_key: str) -> int:
-    """Bytes of the image variants she has stored."""
-    with db.member(user_key) as s:
-        total = s.value("RETURN math::sum(SELECT VALUE bytes FROM upload WHERE owner = $me)",
-                        {"me": RecordID("user", user_key)})
-    return int(total or 0)
+def record_uploads(db: Database, user_key: str, stored: list[tuple[str, int]],
+                   quota: int) -> bool:
+    """Count the variants she is about to store, as (key, bytes), unless her total would pass
+    ``quota`` bytes; False then, and nothing is counted.
 
-
-def record_uploads(db: Database, user_key: str, stored: list[tuple[str, int]]) -> None:
-    """Count variants she just stored, as (key, bytes)."""
-    if not stored:
-        return
+    The sum and the write are one transaction, so two uploads at once cannot both pass.
+    """
     me = RecordID("user", user_key)
     rows = [{"owner": me, "key": key, "bytes": size} for key, size in stored]
     with db.member(user_key) as s:
-        s.query("INSERT INTO upload $rows RETURN NONE", {"rows": rows})
+        return bool(s.query(
+            """BEGIN TRANSACTION;
+               LET $fits = math::sum(SELECT VALUE bytes FROM upload WHERE owner = $me)
+                   + math::sum($rows.bytes) <= $quota;
+               IF $fits AND array::len($rows) > 0 { INSERT INTO upload $rows RETURN NONE; };
+               RETURN $fits;
+               COMMIT TRANSACTION;""",
+            {"me": me, "rows": rows, "quota": quota},
+        )[-1])

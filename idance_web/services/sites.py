@@ -12,7 +12,8 @@ import re
 from surrealdb import RecordID
 
 from ..blocks import REGISTRY
-from ..db import Conflict, Database, Invalid, NotFound, key_of, record_id
+from ..db import Database, key_of, record_id
+from ..errors import Conflict, Invalid, NotFound
 
 PAGE_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 # Page slugs that would collide with routes under /@user/… and /g/slug/….
@@ -31,10 +32,6 @@ DEFAULT_DRAFT = {"pages": [{"slug": "home", "title": "Home"}], "theme": "rose",
 _RETRIES = 5
 
 BUMP = "UPDATE $site SET version += 1 RETURN NONE;"
-
-
-def owner_of(site_row: dict) -> RecordID:
-    return site_row["owner"]
 
 
 def get_site(db: Database, user_key: str, owner: RecordID) -> dict | None:
@@ -77,7 +74,7 @@ def add_block(db: Database, user_key: str, site: RecordID, page: str, kind: str,
               data: dict) -> str:
     """Append a block to a page; returns its key. Positions never collide (unique index)."""
     if kind not in REGISTRY:
-        raise Invalid("unknown block", {"kind": "Choose a block type from the list."})
+        raise Invalid({"kind": "Choose a block type from the list."})
     for _ in range(_RETRIES):
         try:
             with db.member(user_key) as s:
@@ -188,7 +185,8 @@ def move_block(db: Database, user_key: str, site: RecordID, key: str, step: int)
     reorder(db, user_key, site, block["page"], keys)
 
 
-def check_page(slug: str, title: str, existing: list[dict]) -> dict[str, str]:
+def check_page(slug: str, title: str, existing: list[dict]) -> None:
+    """Raise ``Invalid`` unless a page ``slug`` titled ``title`` may join ``existing``."""
     errors = {}
     if not PAGE_SLUG.match(slug or ""):
         errors["slug"] = "Use lowercase letters, digits and dashes (up to 40)."
@@ -200,14 +198,14 @@ def check_page(slug: str, title: str, existing: list[dict]) -> dict[str, str]:
         errors["title"] = "Give the page a title of up to 60 characters."
     if len(existing) >= 12:
         errors["slug"] = "A site has at most 12 pages."
-    return errors
+    if errors:
+        raise Invalid(errors)
 
 
 def add_page(db: Database, user_key: str, site: dict, slug: str, title: str) -> None:
-    pages = site["draft"].get("pages", [])
-    errors = check_page((slug or "").strip().lower(), title, pages)
-    if errors:
-        raise Invalid("page not added", errors)
+    """Add an empty page to the draft (appended in the database: a page another tab added
+    meanwhile stays)."""
+    check_page((slug or "").strip().lower(), title, site["draft"].get("pages", []))
     with db.member(user_key) as s:
         s.query("UPDATE $site SET draft.pages += $page, version += 1 RETURN NONE",
                 {"site": site["id"], "page": {"slug": slug.strip().lower(),
@@ -215,15 +213,18 @@ def add_page(db: Database, user_key: str, site: dict, slug: str, title: str) -> 
 
 
 def remove_page(db: Database, user_key: str, site: dict, slug: str) -> None:
-    """Remove a page and its draft blocks (the home page stays)."""
+    """Remove a page and its draft blocks (the home page stays).
+
+    The page is filtered out of the stored list in the database, not written back from the
+    caller's copy: a page another tab added meanwhile stays."""
     if slug == "home":
-        raise Invalid("page not removed", {"slug": "The home page cannot be removed."})
-    pages = [p for p in site["draft"].get("pages", []) if p["slug"] != slug]
+        raise Invalid({"slug": "The home page cannot be removed."})
     with db.member(user_key) as s:
         s.query("""BEGIN TRANSACTION;
                    DELETE content_block WHERE site = $site AND stage = 'draft' AND page = $slug;
-                   UPDATE $site SET draft.pages = $pages, version += 1 RETURN NONE;
-                   COMMIT TRANSACTION;""", {"site": site["id"], "slug": slug, "pages": pages})
+                   UPDATE $site SET draft.pages = draft.pages[WHERE slug != $slug],
+                       version += 1 RETURN NONE;
+                   COMMIT TRANSACTION;""", {"site": site["id"], "slug": slug})
 
 
 def update_settings(db: Database, user_key: str, site: dict, theme: str, font: str,
@@ -240,7 +241,7 @@ def update_settings(db: Database, user_key: str, site: dict, theme: str, font: s
     if len(clean["description"]) > 300:
         errors["seo_description"] = "Keep the description under 300 characters."
     if errors:
-        raise Invalid("settings not saved", errors)
+        raise Invalid(errors)
     with db.member(user_key) as s:
         s.query("UPDATE $site SET draft.theme = $theme, draft.font = $font, draft.seo = $seo,"
                 " version += 1 RETURN NONE",

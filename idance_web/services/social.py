@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from surrealdb import RecordID
 
-from ..db import Conflict, Database, Invalid, NotFound, key_of
-from .discovery import _member
-from .profiles import city_label
+from ..db import Database, key_of
+from ..errors import Conflict, Invalid, NotFound
+from .discovery import member_record
+from .places import city_label
 
 REPORT_REASONS = {
     "spam": "Spam or scam",
@@ -31,9 +32,9 @@ PERSON = """record::id({ref}) AS key, {ref}.username AS username,
 
 def set_following(db: Database, user_key: str, username: str, follow: bool) -> None:
     """Follow or unfollow the dancer ``username`` (a no-op when already so)."""
-    other = _member(db, user_key, username)
+    other = member_record(db, user_key, username)
     if key_of(other) == user_key:
-        raise Invalid("self", {"follow": "You cannot follow yourself."})
+        raise Invalid({"follow": "You cannot follow yourself."})
     me = RecordID("user", user_key)
     with db.member(user_key) as s:
         if follow:
@@ -64,9 +65,9 @@ def follow_lists(db: Database, viewer_key: str | None, target: RecordID) -> dict
 def block(db: Database, user_key: str, username: str) -> None:
     """Block the dancer ``username``: their match, chat and follows end, and each disappears
     from the other's lists for good (until she unblocks)."""
-    other = _member(db, user_key, username)
+    other = member_record(db, user_key, username)
     if key_of(other) == user_key:
-        raise Invalid("self", {"block": "You cannot block yourself."})
+        raise Invalid({"block": "You cannot block yourself."})
     with db.member(user_key) as s:
         try:
             s.query("RELATE $me->block->$other RETURN NONE",
@@ -97,11 +98,11 @@ def report(db: Database, user_key: str, username: str, reason: str, note: str) -
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         errors["note"] = f"Keep the note under {MAX_NOTE} characters."
-    other = _member(db, user_key, username)
+    other = member_record(db, user_key, username)
     if key_of(other) == user_key:
         errors["reason"] = "You cannot report yourself."
     if errors:
-        raise Invalid("report not sent", errors)
+        raise Invalid(errors)
     with db.member(user_key) as s:
         s.query("CREATE report SET reporter = $me, target = $other, reason = $reason, "
                 "note = $note RETURN NONE",
@@ -206,7 +207,7 @@ def passed(db: Database, user_key: str) -> list[dict]:
 
 def undo_pass(db: Database, user_key: str, username: str) -> None:
     """Take back a pass (pro and VIP; the database refuses it to free members)."""
-    other = _member(db, user_key, username)
+    other = member_record(db, user_key, username)
     with db.member(user_key) as s:
         gone = s.query("DELETE swipe WHERE in = $me AND out = $other AND direction = 'pass' "
                        "RETURN BEFORE", {"me": RecordID("user", user_key), "other": other})[0]

@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, Response, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, logout_user
 
-from ..db import Invalid
+from ..errors import Invalid
 from ..extensions import get_db
 from ..forms import DeleteForm, EmailForm, EmptyForm, PasswordForm, attach_errors
 from ..services import accounts

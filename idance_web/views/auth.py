@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session
 from flask_login import current_user, login_user, logout_user
 
-from ..db import Invalid
+from ..errors import Invalid
 from ..extensions import get_db, limiter
 from ..forms import EmptyForm, LoginForm, SignupForm, attach_errors
 from ..security import safe_next

@@ -11,11 +11,11 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
                    request, url_for)
 from flask_login import current_user, login_required
 
-from ..db import Invalid, NotAllowed, NotFound
+from ..errors import Invalid, NotFound
 from ..extensions import get_db, limiter
 from ..forms import DiscoverForm, EmptyForm, ReportForm, attach_errors
 from ..security import safe_next
-from ..services import discovery, groups, profiles, social
+from ..services import discovery, groups, options, places, profiles, social
 
 bp = Blueprint("discover", __name__)
 
@@ -28,9 +28,9 @@ def _members_only():
 
 def _filter_form(me: discovery.Me) -> DiscoverForm:
     form = DiscoverForm(request.args)
-    options = profiles.lookup_options(get_db())
-    form.style.choices = [("", "Any style")] + [(s["id"], s["name"]) for s in options["styles"]]
-    form.level.choices = [("", "Any level")] + [(v, v.title()) for v in profiles.LEVELS]
+    known = options.lookup_options(get_db())
+    form.style.choices = [("", "Any style")] + [(s["id"], s["name"]) for s in known["styles"]]
+    form.level.choices = [("", "Any level")] + [(v, v.title()) for v in options.LEVELS]
     form.role.choices = [("", "Any role"), ("lead", "Leads"), ("follow", "Follows"),
                          ("both", "Leads and follows")]
     form.looking_for.choices = [("", "Anything")] + list(profiles.LOOKING_FOR.items())
@@ -63,7 +63,7 @@ def index():
     if not me.location:
         return render_template("discover/index.html", **context)
     if form.travel_query.data and not form.travel_city.data:
-        found = profiles.search_cities(db, form.travel_query.data, limit=1)
+        found = places.search_cities(db, form.travel_query.data, limit=1)
         form.travel_city.data = found[0]["id"] if found else ""
     status = 200
     if form.validate():
@@ -84,7 +84,7 @@ def groups_tab():
     style, city = request.args.get("style", "")[:60], request.args.get("city", "")[:60]
     found = groups.browse(db, current_user.key, style, city)
     return render_template("discover/groups.html", found=found, style=style, city=city,
-                           options=profiles.lookup_options(db), kinds=groups.KINDS,
+                           options=options.lookup_options(db), kinds=groups.KINDS,
                            form=EmptyForm(), tab="groups")
 
 
@@ -128,8 +128,6 @@ def swipe(username: str):
             return jsonify(error=message), 400
         flash(message, "error")
         return redirect(_back(), code=303)
-    except (NotFound, NotAllowed) as exc:
-        abort(404 if isinstance(exc, NotFound) else 403)
     text = ("It's a match! Say hello." if result.matched
             else {"pass": "Passed.", "like": "Liked.", "super_like": "Super-liked!"}[direction])
     if wants_json:
@@ -159,11 +157,8 @@ def undo_pass(username: str):
 def member(username: str):
     """Another dancer as members see her: public fields, styles, distance, and actions."""
     db = get_db()
-    try:
-        p = profiles.public_profile(db, username, current_user.key)
-        target = discovery._member(db, current_user.key, username)
-    except NotFound:
-        abort(404)
+    p = profiles.public_profile(db, username, current_user.key)
+    target = discovery.member_record(db, current_user.key, username)
     lists = social.follow_lists(db, current_user.key, target)
     followed = any(f["key"] == current_user.key for f in lists["followers"])
     report = ReportForm(prefix="report")
@@ -207,8 +202,6 @@ def _member_action(username: str, act, done: str, after: str | None = None):
         abort(400)
     try:
         act(get_db(), current_user.key)
-    except NotFound:
-        abort(404)
     except Invalid as exc:
         flash(" ".join(exc.fields.values()), "error")
     else:
@@ -228,10 +221,7 @@ def matches():
 def unmatch(pair: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        social.unmatch(get_db(), current_user.key, pair)
-    except NotFound:
-        abort(404)
+    social.unmatch(get_db(), current_user.key, pair)
     flash("Unmatched. The conversation has ended for both of you.", "success")
     return redirect(url_for("discover.matches"), code=303)
 

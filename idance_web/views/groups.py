@@ -2,21 +2,22 @@
 managing it (``/g/<slug>/manage``, with the site editor under ``/g/<slug>/manage/site``).
 
 Views parse, call a service as the signed-in member and render. Manage pages check her role
-first (403), but the database is the guard: every change runs as her.
+first (403), but the database is the guard: every change runs as her. NotFound and NotAllowed
+are left to the central handlers (404 / 403).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from surrealdb import RecordID
 
-from ..db import Invalid, NotAllowed, NotFound
+from ..errors import Invalid, NotAllowed, NotFound, Refused
 from ..extensions import get_db
 from ..forms import EmptyForm
-from ..media import MediaError
 from ..security import safe_next
-from ..services import group_members, groups, profiles
+from ..services import group_members, groups
+from ..services.options import lookup_options
 from ..uploads import FormImages
 from .site_editor import Owner, make_editor
 
@@ -33,13 +34,9 @@ def _back(slug: str) -> str:
 
 
 def _manager(slug: str) -> dict:
-    """Her group when she owns or administers it: 404 / 403 otherwise (the app's own check)."""
-    try:
-        return groups.managed_group(get_db(), current_user.key, slug)
-    except NotFound:
-        abort(404)
-    except NotAllowed:
-        abort(403)
+    """Her group when she owns or administers it: NotFound / NotAllowed otherwise (the app's
+    own check)."""
+    return groups.managed_group(get_db(), current_user.key, slug)
 
 
 # -- the directory and a group's page ---------------------------------------------------------
@@ -51,17 +48,14 @@ def index():
     found = groups.browse(get_db(), _viewer(), style, city)
     mine = groups.my_groups(get_db(), current_user.key) if _viewer() else []
     return render_template("groups/index.html", found=found, mine=mine, style=style, city=city,
-                           options=profiles.lookup_options(get_db()), kinds=groups.KINDS,
+                           options=lookup_options(get_db()), kinds=groups.KINDS,
                            form=EmptyForm())
 
 
 @bp.get("/groups/<slug>")
 def show(slug: str):
     """A group's own page in the app (never cached: it shows her role and buttons)."""
-    try:
-        group = groups.get_group(get_db(), slug, _viewer())
-    except NotFound:
-        abort(404)
+    group = groups.get_group(get_db(), slug, _viewer())
     return render_template("groups/show.html", g=group, kinds=groups.KINDS,
                            join_modes=groups.JOIN_MODES, form=EmptyForm())
 
@@ -89,7 +83,7 @@ def _echo(data: groups.GroupInput, existing: dict | None = None) -> dict:
 def _form(values: dict, errors: dict, choices=None, status: int = 200, group=None):
     return render_template(
         "groups/form.html", v=values, errors=errors, city_choices=choices or [], group=group,
-        options=profiles.lookup_options(get_db()), kinds=groups.KINDS,
+        options=lookup_options(get_db()), kinds=groups.KINDS,
         join_modes=groups.JOIN_MODES, visibilities=groups.VISIBILITIES, slots=SLOTS,
         form=EmptyForm()), status
 
@@ -102,8 +96,8 @@ def _images(existing: dict | None, images: FormImages) -> tuple[dict, dict, int]
         old = (existing or {}).get(slot)
         try:
             value = images.read(slot, old)
-        except MediaError as exc:
-            errors[f"{slot}_file"], status = exc.message, exc.status
+        except Refused as exc:  # a refused upload
+            errors[f"{slot}_file"], status = exc.reason, exc.status
         else:
             if value is not old:
                 chosen[slot] = value
@@ -117,13 +111,17 @@ def _save(data: groups.GroupInput, existing: dict | None, save):
     try:
         values = groups.check(get_db(), data, creating=existing is None)
         chosen, errors, status = _images(existing, images)
-        errors = errors or {f"{k}_file": v for k, v in images.store().items()}
+        if not errors:
+            try:
+                images.store()
+            except Invalid as exc:  # keyed by slot; the form's field is <slot>_file
+                errors = {f"{k}_file": v for k, v in exc.fields.items()}
         if errors:
             return _form(_echo(data, existing), errors, status=status, group=existing)
         return save(values, chosen)
     except Invalid as exc:
         images.discard()
-        return _form(_echo(data, existing), exc.fields, getattr(exc, "city_choices", []), 400,
+        return _form(_echo(data, existing), exc.fields, exc.choices.get("city"), 400,
                      group=existing)
     except Exception:
         images.discard()  # refused after all (403, a failure): keep no files for it
@@ -156,10 +154,7 @@ def details(slug: str):
         return _form(group, {}, group=group)
 
     def save(values, images):
-        try:
-            groups.update_group(get_db(), current_user.key, slug, values, images)
-        except NotAllowed:
-            abort(403)
+        groups.update_group(get_db(), current_user.key, slug, values, images)
         flash("Group details saved.", "success")
         return redirect(url_for("groups.manage", slug=slug))
 
@@ -189,13 +184,9 @@ DONE = {"join": None, "accept": "Welcome to the group.", "decline": "Invitation 
 def member_action(slug: str, action: str):
     try:
         result = MEMBER_ACTIONS[action](get_db(), current_user.key, slug)
-    except group_members.Refused as exc:
-        flash(exc.message, "error")
+    except Refused as exc:
+        flash(exc.reason, "error")
         return redirect(_back(slug))
-    except NotFound:
-        abort(404)
-    except NotAllowed:
-        abort(403)
     if action == "join":
         flash("Welcome to the group." if result == "member" else
               "Request sent: an admin will answer.", "success")
@@ -231,10 +222,8 @@ def invite(slug: str):
         return _manage_error(slug, "Type the username of the member to invite.")
     try:
         role = group_members.invite(get_db(), current_user.key, slug, username)
-    except group_members.Refused as exc:
-        return _manage_error(slug, exc.message)
-    except NotAllowed:
-        abort(403)
+    except Refused as exc:
+        return _manage_error(slug, exc.reason)
     flash(f"{username} had asked to join: approved." if role == "member"
           else f"{username} is invited.", "success")
     return redirect(url_for("groups.manage", slug=slug))
@@ -246,7 +235,7 @@ def member_change(slug: str, username: str, action: str):
     """Approve, refuse, cancel, promote, demote or remove one member."""
     _manager(slug)
     if action not in group_members.ACTIONS:
-        abort(404)
+        raise NotFound("no such action")
     return _member_action(slug, "Done.", group_members.change, get_db(), current_user.key,
                           slug, username, action)
 
@@ -262,16 +251,12 @@ def transfer(slug: str):
 
 
 def _member_action(slug: str, done: str, action, *args):
-    """Run a membership change; refusals come back on the manage page, ids that are not
-    there are 404 and a refusal by the database 403."""
+    """Run a membership change; refusals come back on the manage page (ids that are not
+    there are 404 and a refusal by the database 403)."""
     try:
         action(*args)
-    except group_members.Refused as exc:
-        return _manage_error(slug, exc.message)
-    except NotFound:
-        abort(404)
-    except NotAllowed:
-        abort(403)
+    except Refused as exc:
+        return _manage_error(slug, exc.reason)
     flash(done, "success")
     return redirect(url_for("groups.manage", slug=slug))
 

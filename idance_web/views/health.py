@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 
 from .. import __version__
 from ..db import DatabaseError
+from ..errors import AppError
 from ..extensions import csrf, get_db
 
 bp = Blueprint("health", __name__)
@@ -17,7 +18,7 @@ def show():
     """JSON ``{status, database: {ok, round_trip_ms}, version}``; 503 when the DB is down."""
     try:
         round_trip = get_db().ping()
-    except (DatabaseError, RuntimeError, OSError):
+    except (AppError, DatabaseError, RuntimeError, OSError):
         body = {"status": "unavailable", "database": {"ok": False, "round_trip_ms": None},
                 "version": __version__}
         return jsonify(body), 503

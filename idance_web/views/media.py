@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g
-
-from ..media import MediaError
+from flask import Blueprint, Response, current_app, g
 
 bp = Blueprint("media", __name__)
 
 
 @bp.get("/media/<path:key>")
 def show(key: str):
-    """One stored variant; keys are content addresses, so the file never changes."""
-    storage = current_app.extensions["idance.storage"]
-    try:
-        stream, content_type = storage.open(key)
-    except MediaError:
-        abort(404)
+    """One stored variant; keys are content addresses, so the file never changes.
+
+    A key that names no file is ``MediaNotFound`` (the 404 page); storage that does not
+    answer is ``StorageError`` (503)."""
+    stream, content_type = current_app.extensions["idance.storage"].open(key)
     g.public_page = True
     with stream:
         body = stream.read()

@@ -34,8 +34,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Length
 
-from .. import oauth as providers
-from ..db import Conflict
+from .. import sign_in_providers as providers
+from ..errors import Conflict, NotFound
 from ..extensions import csrf, get_db, limiter
 from ..forms import attach_errors
 from ..security import public_origin, safe_next
@@ -67,7 +67,7 @@ def _offered() -> tuple[str, ...]:
 
 def _require_offered(provider: str) -> None:
     if provider not in _offered():
-        abort(404)
+        raise NotFound(f"{provider} is not offered")
 
 
 def _callback_url(provider: str) -> str:
@@ -337,7 +337,7 @@ def link(provider: str):
 def unlink(provider: str):
     """Unlink a provider, unless it is her last way to sign in."""
     if provider not in providers.PROVIDERS:
-        abort(404)
+        raise NotFound(f"no provider {provider}")
     db = get_db()
     user = current_user._get_current_object()
     label = _label(provider)

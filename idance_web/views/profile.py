@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..db import Invalid
+from ..errors import Invalid, NotFound, Refused
 from ..extensions import get_db
 from ..forms import EmptyForm
-from ..media import MediaError
-from ..services import profiles
+from ..services import places, profiles
+from ..services.options import LEVELS, ROLES, lookup_options
 from ..uploads import has_file, store_image
 
 bp = Blueprint("profile", __name__)
@@ -54,7 +54,7 @@ def parse_profile_form() -> profiles.ProfileInput:
 def _editor(values: dict, errors: dict | None = None, choices=None, status: int = 200):
     return render_template(
         "profile/edit.html", p=values, errors=errors or {}, city_choices=choices or [],
-        options=profiles.lookup_options(get_db()), levels=profiles.LEVELS, roles=profiles.ROLES,
+        options=lookup_options(get_db()), levels=LEVELS, roles=ROLES,
         looking=profiles.LOOKING_FOR, measurement_fields=profiles.MEASUREMENTS,
         style_rows=len(values.get("styles") or []) + STYLE_ROWS_EXTRA,
         link_rows=len(values.get("social_links") or []) + LINK_ROWS_EXTRA,
@@ -79,7 +79,7 @@ def update():
         # Show what she typed, not what is stored.
         values = profiles.own_profile(get_db(), current_user.key)
         values.update(_echo(data))
-        return _editor(values, exc.fields, getattr(exc, "city_choices", []), status=400)
+        return _editor(values, exc.fields, exc.choices.get("city"), status=400)
     flash("Profile saved.", "success")
     return redirect(url_for("account.show"))
 
@@ -100,7 +100,7 @@ def _echo(data: profiles.ProfileInput) -> dict:
 def cities():
     """City type-ahead: ``?q=ber`` → ``[{id, name, state, country, label}]``."""
     query = request.args.get("q", "")[:60]
-    response = jsonify(profiles.search_cities(get_db(), query))
+    response = jsonify(places.search_cities(get_db(), query))
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
@@ -110,7 +110,7 @@ def cities():
 def image_update(slot: str):
     """Upload (or remove) her avatar or cover; refusals come back next to the field."""
     if slot not in profiles.IMAGE_UPDATES:
-        abort(404)
+        raise NotFound("no such image slot")
     if request.form.get("remove"):
         profiles.set_image(get_db(), current_user.key, slot, None)
         flash("Image removed.", "success")
@@ -121,8 +121,8 @@ def image_update(slot: str):
         return _image_error(slot, "Choose an image to upload.", alt, 400)
     try:
         image = store_image(upload, alt)
-    except MediaError as exc:
-        return _image_error(slot, exc.message, alt, exc.status)
+    except Refused as exc:  # a refused upload
+        return _image_error(slot, exc.reason, alt, exc.status)
     profiles.set_image(get_db(), current_user.key, slot, image)
     flash("Image saved.", "success")
     return redirect(url_for("profile.edit"))

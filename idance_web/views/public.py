@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template,
-                   request, url_for)
+from flask import (Blueprint, Response, current_app, g, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user
 
 from ..blocks import REGISTRY
-from ..db import NotFound
+from ..errors import Invalid, NotFound
 from ..extensions import csrf, get_db, limiter
 from ..page_cache import owner_marker
 from ..security import public_origin
@@ -72,12 +72,9 @@ def dancer(username: str, page: str = "home"):
     if response is not None:
         return response
     if page != "home":
-        abort(404)
+        raise NotFound("no such page")
     viewer = current_user.key if current_user.is_authenticated else None
-    try:
-        profile = profiles.public_profile(get_db(), username, viewer)
-    except NotFound:
-        abort(404)
+    profile = profiles.public_profile(get_db(), username, viewer)
     return render_template("profile/public.html", p=profile)
 
 
@@ -87,7 +84,7 @@ def group(slug: str, page: str = "home"):
     """A group's published site."""
     response = render_public_page("group", slug, page)
     if response is None:
-        abort(404)
+        raise NotFound("no published page")
     return response
 
 
@@ -98,7 +95,7 @@ def schedule(username: str | None = None, slug: str | None = None):
     kind, name = ("user", username) if username else ("group", slug)
     title, entries = public_sites.schedule_entries(get_db(), kind, name, dt.date.today())
     if not title:
-        abort(404)
+        raise NotFound("no published schedule")
     body = calendar(title, entries, uid_domain=urlsplit(public_origin()).hostname or "idance",
                     name=name)
     g.public_page = True
@@ -117,15 +114,14 @@ def contact(username: str | None = None, slug: str | None = None):
     form = request.form
     if form.get("website"):  # the honeypot field people never see
         return redirect(request.path.rsplit("/", 1)[0] + "?sent=1", code=303)
-    errors = send_contact(get_db(), kind, name, form.get("name", ""), form.get("email", ""),
-                          form.get("message", ""))
-    if errors:
-        if "site" in errors:
-            abort(404)
+    try:
+        send_contact(get_db(), kind, name, form.get("name", ""), form.get("email", ""),
+                     form.get("message", ""))
+    except Invalid as exc:
         # The page with the form is cached and shared: the form comes back on a page of its
         # own, with her words kept and each problem named.
         back = f"/@{name}" if kind == "user" else f"/g/{name}"
-        return render_template("public/contact.html", errors=errors, form=form, back=back,
+        return render_template("public/contact.html", errors=exc.fields, form=form, back=back,
                                action=request.path), 400
     target = url_for("public.dancer", username=name) if kind == "user" else url_for(
         "public.group", slug=name)

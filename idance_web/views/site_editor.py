@@ -14,11 +14,10 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user, login_required
 from surrealdb import RecordID
 
-from ..blocks import REGISTRY, BlockInvalid, types_for, validate
-from ..db import Conflict, Invalid, NotFound
+from ..blocks import REGISTRY, types_for, validate
+from ..errors import Conflict, Invalid, NotAllowed, NotFound, Refused
 from ..extensions import get_db
 from ..forms import EmptyForm
-from ..media import MediaError
 from ..services import public_sites, sites
 from ..uploads import FormImages
 
@@ -49,8 +48,8 @@ def _parse_block(kind: str, existing: dict, images: FormImages) -> tuple[dict, d
     def image(name: str, old: dict | None) -> dict | None:
         try:
             return images.read(name, old)
-        except MediaError as exc:
-            upload_errors[name] = exc.message
+        except Refused as exc:  # a refused upload
+            upload_errors[name] = exc.reason
             return old
 
     for field in spec.fields:
@@ -119,15 +118,15 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
         owner = resolve(**view_args)
         try:
             sites.create_site(get_db(), current_user.key, owner.record)
-        except NotFound:
-            abort(403)
+        except NotFound as exc:  # a site she may not manage
+            raise NotAllowed("site not created") from exc
         flash("Your site is ready to build. Add a first block.", "success")
         return redirect(here("edit"))
 
     def _site_or_404(**view_args):
         owner, site = context(**view_args)
         if site is None:
-            abort(404)
+            raise NotFound("no site yet")
         return owner, site
 
     def draft_page(site) -> str | None:
@@ -142,11 +141,11 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
         raw, errors = _parse_block(kind, existing, images)
         try:
             data = validate(kind, raw, owner.table)
-            errors = errors or images.store()
             if errors:
-                raise BlockInvalid(errors)
-        except BlockInvalid as exc:
-            return _block_form(owner, kind, page, images.echo(raw), {**exc.errors, **errors},
+                raise Invalid(errors)
+            images.store()
+        except Invalid as exc:
+            return _block_form(owner, kind, page, images.echo(raw), {**exc.fields, **errors},
                                key, 400)
         try:
             save(data)
@@ -189,10 +188,7 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
     @login_required
     def block_edit(key: str, **view_args):
         owner, site = _site_or_404(**view_args)
-        try:
-            block = sites.get_block(get_db(), current_user.key, site["id"], key)
-        except NotFound:
-            abort(404)
+        block = sites.get_block(get_db(), current_user.key, site["id"], key)
         if request.method == "POST":
             refused = submit_block(
                 owner, block["kind"], block["page"], key, block["data"],
@@ -208,20 +204,17 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
     def block_action(key: str, action: str, **view_args):
         _, site = _site_or_404(**view_args)
         db, me, sid = get_db(), current_user.key, site["id"]
-        try:
-            block = sites.get_block(db, me, sid, key)
-            if action in ("up", "down"):
-                sites.move_block(db, me, sid, key, -1 if action == "up" else 1)
-            elif action == "duplicate":
-                sites.duplicate_block(db, me, sid, key)
-            elif action in ("hide", "show"):
-                sites.set_hidden(db, me, sid, key, action == "hide")
-            elif action == "delete":
-                sites.delete_block(db, me, sid, key)
-            else:
-                abort(404)
-        except NotFound:
-            abort(404)
+        block = sites.get_block(db, me, sid, key)
+        if action in ("up", "down"):
+            sites.move_block(db, me, sid, key, -1 if action == "up" else 1)
+        elif action == "duplicate":
+            sites.duplicate_block(db, me, sid, key)
+        elif action in ("hide", "show"):
+            sites.set_hidden(db, me, sid, key, action == "hide")
+        elif action == "delete":
+            sites.delete_block(db, me, sid, key)
+        else:
+            raise NotFound("no such action")
         return redirect(here("edit", page=block["page"]) + f"#block-{key}")
 
     @bp.post("/reorder")
@@ -231,7 +224,7 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
         _, site = _site_or_404(**view_args)
         page = draft_page(site)
         if page is None:
-            abort(404)
+            raise NotFound("no such page")
         keys = request.form.getlist("keys")[:500]
         try:
             sites.reorder(get_db(), current_user.key, site["id"], page, keys)
@@ -302,7 +295,7 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
         data = public_sites.load_page(get_db(), owner.table, owner.name, page,
                                       draft_for=current_user.key)
         if data is None:
-            abort(404)
+            raise NotFound("no such page")
         response = render_template("public/site.html", site=data, registry=REGISTRY,
                                    canonical=owner.public_path, preview=True)
         return response, 200, {"Cache-Control": "private, no-store"}

@@ -11,7 +11,8 @@ import threading
 import pytest
 from surrealdb import RecordID
 
-from idance_web.db import Database, DatabaseLocked, NotAllowed, NotFound, key_of, record_id
+from idance_web.db import Database, DatabaseLocked, key_of, record_id
+from idance_web.errors import NotAllowed, NotFound
 from tests.conftest import make_config
 
 ROOT = __file__.rsplit("/tests/", 1)[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from idance_web.services.demo import DEMO_PASSWORD, load_demo
+from idance_web.demo import DEMO_PASSWORD, load_demo
 
 
 def counts(db):

@@ -6,8 +6,9 @@ import pytest
 from markupsafe import escape
 
 from idance_web.blocks import REGISTRY, validate
-from idance_web.services.demo import MEMBER_COUNT, load_demo
-from idance_web.services.demo_sites import DRAFT_ONLY_TITLE, HIDDEN_TITLE, load_demo_sites
+from idance_web.demo import load_demo
+from idance_web.demo.members import MEMBER_COUNT
+from idance_web.demo.sites import DRAFT_ONLY_TITLE, HIDDEN_TITLE, load_demo_sites
 from tests.conftest import make_config
 
 

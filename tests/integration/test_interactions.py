@@ -8,6 +8,7 @@ import pytest
 from surrealdb import RecordID
 
 from idance_web.db import DatabaseError
+from idance_web.errors import AppError
 
 ALICE, BOB = RecordID("user", "alice"), RecordID("user", "bob")
 PAIR = {"pair": [ALICE, BOB]}
@@ -39,7 +40,7 @@ def attempt(db, who, sql, vars=None):
     try:
         with db.member(who) as s:
             return s.rows(sql, vars or {})
-    except DatabaseError:
+    except (AppError, DatabaseError):
         return []
 
 
@@ -68,7 +69,7 @@ def test_racing_mutual_likes_make_exactly_one_match(db):
     def go(a, b):
         try:
             like(db, a, b)
-        except DatabaseError as exc:  # pragma: no cover - reported below
+        except (AppError, DatabaseError) as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=go, args=(f"m{i:02d}", f"m{i + 1:02d}")) for i in range(0, 20, 2)]

@@ -8,20 +8,14 @@ import time
 import pytest
 from surrealdb import RecordID
 
-from idance_web.services import lookup
 from idance_web.db import Database
-from idance_web.services.lookup import (
-    LOOKUP_VERSION,
-    VERSION_ROW,
-    city_prefix_search,
-    fold,
-    load_lookup,
-    load_small_lookup,
-    state_code,
-)
+from idance_web.services.lookup import LOOKUP_VERSION, VERSION_ROW, load_lookup, state_code
 from idance_web.services.lookup_data import DANCE_STYLES, SOCIAL_PLATFORMS
+from idance_web.services.places import SEARCH_RANGE, city_prefix_search
+from idance_web.text import fold
 from idance_web.migrate import Runner
 from tests.conftest import make_config
+from tests.lookup_fixture import SMALL_CITIES, load_small_lookup
 
 TABLES = ("country", "state", "county", "city", "dance_style", "interest", "social_platform")
 INJECTION = "'; REMOVE TABLE city; --"
@@ -82,7 +76,7 @@ def small_db():
 
 def test_small_lookup_loads_real_cities_and_every_curated_list(small_db):
     got = counts(small_db)
-    assert got["city"] == len(lookup.SMALL_CITIES)
+    assert got["city"] == len(SMALL_CITIES)
     assert got["dance_style"] == len(DANCE_STYLES)
     assert got["interest"] >= 20 and got["social_platform"] >= 10
     with small_db.visitor() as s:  # lookup tables are public
@@ -177,7 +171,7 @@ def test_type_ahead(full_db):
 @pytest.mark.slow
 def test_type_ahead_uses_the_name_key_index(full_db):
     with full_db.system() as s:
-        plan = s.value(lookup.SEARCH_RANGE + " EXPLAIN", {"p": "berl", "p_end": "berl\U0010ffff",
+        plan = s.value(SEARCH_RANGE + " EXPLAIN", {"p": "berl", "p_end": "berl\U0010ffff",
                                                           "limit": 10})
     assert plan[0]["operation"] == "Iterate Index"
     assert plan[0]["detail"]["plan"]["index"] == "city_name_key"

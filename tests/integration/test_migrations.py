@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from idance_web.db import Database, NotAllowed
+from idance_web.db import Database
+from idance_web.errors import NotAllowed
 from idance_web.migrate import MIGRATIONS_DIR, MigrationError, Runner, discover
 from tests.conftest import make_config
 

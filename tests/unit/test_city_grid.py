@@ -7,15 +7,16 @@ import random
 
 import pytest
 
-from idance_web.services.city_grid import cities_within, chord_for_km, km_for_chord
-from idance_web.services.lookup import geonames_cities, unit_vector
+from idance_web.services.city_grid import cities_within, chord_for_km
+from idance_web.services.lookup import geonames_cities
+from idance_web.services.places import chord_km, unit_vector
 
 
 def brute_force(origin, radius_km):
     found = []
     for key, city in geonames_cities().items():
         v = unit_vector(float(city["latitude"]), float(city["longitude"]))
-        km = km_for_chord(math.dist(origin, v))
+        km = chord_km(math.dist(origin, v))
         if km <= radius_km + 1e-6:
             found.append(int(key))
     return sorted(found)
@@ -45,4 +46,4 @@ def test_random_origins_agree_with_the_full_scan():
 
 def test_chord_and_distance_are_inverse():
     for km in (0.5, 10, 100, 500, 5000):
-        assert km_for_chord(chord_for_km(km)) == pytest.approx(km)
+        assert chord_km(chord_for_km(km)) == pytest.approx(km)

@@ -186,7 +186,7 @@ def test_bombs_and_pixel_caps_are_refused_before_decoding():
     assert len(bomb) < 4096
     with pytest.raises(ImageTooLarge) as caught:
         process(bomb)
-    assert caught.value.status == 422 and "too large" in caught.value.message
+    assert caught.value.status == 422 and "too large" in caught.value.reason
     # 8000×6000 is under Pillow's limit but over ours; the IDAT is garbage, so decoding it
     # would have reported a damaged image instead.
     with pytest.raises(ImageTooLarge):
@@ -233,7 +233,7 @@ def test_truncated_images_are_refused():
 def test_other_types_are_refused_with_a_clear_message(make, expected):
     with pytest.raises(UnsupportedImage) as caught:
         process(make())
-    assert caught.value.status == 422 and caught.value.message.startswith(expected)
+    assert caught.value.status == 422 and caught.value.reason.startswith(expected)
 
 
 def test_html_named_jpg_is_refused_from_its_content(tmp_path):
@@ -241,7 +241,7 @@ def test_html_named_jpg_is_refused_from_its_content(tmp_path):
     path.write_bytes(b"<html><body onload=alert(1)>hi</body></html>")
     with path.open("rb") as upload, pytest.raises(UnsupportedImage) as caught:
         process(upload)
-    assert caught.value.message == (
+    assert caught.value.reason == (
         f"SVG and HTML files are not accepted: upload a {ACCEPTED} image.")
 
 
@@ -255,7 +255,7 @@ def test_oversize_upload_is_refused_first_and_streams_are_not_read_past_the_cap(
     stream = CountingStream(data + b"\x00" * 10 * MB)
     with pytest.raises(UploadTooLarge) as caught:
         process(stream, alt="")  # size is checked before alt
-    assert caught.value.status == 413 and "10 MB" in caught.value.message
+    assert caught.value.status == 413 and "10 MB" in caught.value.reason
     assert stream.requested == 10 * MB + 1
     with pytest.raises(UploadTooLarge):
         process(data, max_bytes=len(data) - 1)
@@ -304,7 +304,7 @@ def test_gif_with_a_huge_frame_count_costs_one_frame(monkeypatch):
 ])
 def test_errors_carry_their_status_and_message(error, status):
     raised = error("msg")
-    assert isinstance(raised, MediaError) and (raised.status, raised.message) == (status, "msg")
+    assert isinstance(raised, MediaError) and (raised.status, raised.reason) == (status, "msg")
 
 
 def test_served_content_type_comes_from_our_own_keys_only():

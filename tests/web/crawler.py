@@ -24,7 +24,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartEncoder, Preamble
 
 from idance_web import create_app
-from idance_web.services.demo import DEMO_PASSWORD, load_demo
+from idance_web.demo import DEMO_PASSWORD, load_demo
 from tests.conftest import AuthActions, make_config, migrate
 
 ORIGIN = "http://localhost"

@@ -93,6 +93,30 @@ def test_a_database_error_shows_a_generic_page_with_a_request_id(app, client):
     assert b"Reference:" in response.data
 
 
+def test_the_apps_own_errors_become_their_pages(app, client):
+    from idance_web.db_errors import map_error
+    from idance_web.errors import NotAllowed, NotFound, Refused
+
+    raised = {
+        "missing": NotFound("no such record user:alice"),
+        "forbidden": NotAllowed("member token refused: secret_field"),
+        "refused": Refused("You own this group: transfer it first."),
+        "engine": map_error("Found 'x' for field `secret_field`, with record `user:alice`"),
+    }
+
+    @app.get("/raise-for-test/<name>")
+    def raise_it(name):
+        raise raised[name]
+
+    answers = {name: client.get(f"/raise-for-test/{name}") for name in raised}
+    assert {name: r.status_code for name, r in answers.items()} == {
+        "missing": 404, "forbidden": 403, "refused": 422, "engine": 400}
+    assert b"There is nothing here" in answers["missing"].data
+    assert b"You own this group: transfer it first." in answers["refused"].data
+    for response in answers.values():
+        assert b"secret_field" not in response.data and b"user:alice" not in response.data
+
+
 @pytest.mark.parametrize("target", [
     "//evil.com", "/\\evil.com", "https:evil.com", "%2F%2Fevil.com", "javascript:alert(1)",
     "/%0d%0aSet-Cookie:x", "https://evil.com/", "/%5Cevil.com", "",

@@ -144,3 +144,50 @@ def test_a_member_cannot_store_past_her_quota(tmp_path):
     assert one < stored <= quota
     assert sum(os.path.getsize(f) for f in stored_files(app)) == stored
     app.extensions["idance.db"].close()
+
+
+def test_two_uploads_at_once_cannot_pass_the_quota_together(tmp_path):
+    """Both requests are held once past the quota step until the other one got its answer:
+    counting and checking in separate steps would let both through."""
+    import threading
+
+    from idance_web.media import process_image
+
+    variants = process_image(_noisy_png(0), max_bytes=10**7, alt="x").variants.values()
+    one = sum({v.key: v.size for v in variants}.values())
+    quota = int(one * 1.5)  # room for one picture, not two
+    app = create_app(make_config(media_root=str(tmp_path / "media"), media_quota_bytes=quota))
+    migrate(app.extensions["idance.db"])
+    first, second = AuthActions(app.test_client()), AuthActions(app.test_client())
+    first.signup("alice")
+    second.login("alice@example.com")  # a second browser of hers
+
+    storage = app.extensions["idance.storage"]
+    real_put, arrived, release = storage.put, [], threading.Event()
+
+    def put_when_both_decided(*args, **kwargs):
+        arrived.append(threading.current_thread().name)
+        if len(set(arrived)) == 2:
+            release.set()
+        release.wait(timeout=10)
+        return real_put(*args, **kwargs)
+
+    storage.put = put_when_both_decided
+    statuses = {}
+
+    def send(name, client, seed):
+        statuses[name] = upload(client, _noisy_png(seed), name=f"{seed}.png").status_code
+        release.set()  # answered: the other request need not wait for it any more
+
+    threads = [threading.Thread(target=send, args=(n, c, i), name=n)
+               for i, (n, c) in enumerate([("a", first.client), ("b", second.client)])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses.values()) == [302, 413]
+    with app.extensions["idance.db"].system() as s:
+        stored = s.value("RETURN math::sum(SELECT VALUE bytes FROM upload)")
+    assert stored == one
+    assert sum(os.path.getsize(f) for f in stored_files(app)) == stored
+    app.extensions["idance.db"].close()

@@ -7,7 +7,7 @@ import time
 import pytest
 from joserfc import jwt
 
-from idance_web.oauth import AppleClientSecret, apple_client_secret
+from idance_web.sign_in_providers import AppleClientSecret, apple_client_secret
 from tests.oidc_provider import SIX_MONTHS
 from tests.web.oauth.conftest import (
     APPLE_ID,

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from idance_web import create_app
-from idance_web.oauth import configured_providers
+from idance_web.sign_in_providers import configured_providers
 from idance_web.services.identities import username_base
 from tests.conftest import make_config
 from tests.web.oauth.conftest import (

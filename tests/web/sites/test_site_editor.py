@@ -68,6 +68,23 @@ def test_reserved_and_duplicate_page_slugs_are_refused(alice):
         assert message in html
 
 
+def test_removing_a_page_keeps_a_page_another_tab_added(alice, db):
+    key = str(member_id(db, "alice").id)
+    site = sites.get_site(db, key, member_id(db, "alice"))
+    sites.add_page(db, key, site, "old", "Old")
+    sites.add_block(db, key, site["id"], "old", "text", {"body": "Old news"})
+    first_tab = sites.get_site(db, key, member_id(db, "alice"))  # shows home and old
+    second_tab = sites.get_site(db, key, member_id(db, "alice"))
+    sites.add_page(db, key, second_tab, "classes", "Classes")
+    sites.add_block(db, key, site["id"], "classes", "text", {"body": "Mondays"})
+    sites.remove_page(db, key, first_tab, "old")  # her list there predates "classes"
+    after = sites.get_site(db, key, member_id(db, "alice"))
+    assert [p["slug"] for p in after["draft"]["pages"]] == ["home", "classes"]
+    assert sites.editor_blocks(db, key, site["id"], "old") == []
+    assert [b["data"]["body"] for b in sites.editor_blocks(db, key, site["id"], "classes")] == [
+        "Mondays"]
+
+
 def test_unpublished_and_deleted_sites_are_404(app, alice, visitor, db):
     alice.add("text", body="Hello")
     alice.publish()

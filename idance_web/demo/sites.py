@@ -15,21 +15,24 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
-import unicodedata
 
+from PIL import Image, ImageDraw
 from surrealdb import RecordID
 
 from .. import blocks
 from ..db import Database
-from .demo import MEMBER_COUNT
-from . import sites
+from ..media import process_image, save_image
+from ..services import sites
+from ..services.options import LEVELS
+from ..text import fold
+from .members import MEMBER_COUNT
 
 DRAFT_ONLY_TITLE = "Summer intensive (not announced yet)"
 HIDDEN_TITLE = "Notes for my next season"
 VIDEO_IDS = ["demoSalsa01", "demoTango02", "demoHouse03", "demoLindy04", "demoZouk005",
              "demoBallet6", "demoWaack07", "demoKizo008"]  # 11 characters, as YouTube's ids
 
-RANK = {"beginner": 1, "improver": 2, "intermediate": 3, "advanced": 4, "professional": 5}
+RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
 KINDS = ["teacher", "performer", "social", "competitor"]  # the member's kind: index % 4
 
 CITY = {
@@ -118,20 +121,12 @@ PALETTE_NAMES = ["rose and gold", "black and white", "deep blue and sand", "gree
                  "orange and plum", "violet and night blue"]
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-
-
 def _valid(kind: str, data: dict) -> dict:
-    return blocks.validate(kind, data)  # raises BlockInvalid: a demo bug, never silenced
+    return blocks.validate(kind, data)  # raises Invalid: a demo bug, never silenced
 
 
 def demo_images(storage) -> list[dict]:
     """Small generated illustrations, stored through the upload pipeline; their records."""
-    from PIL import Image, ImageDraw
-
-    from ..media import process_image, save_image
-
     records = []
     for n, ((top, bottom, accent), name) in enumerate(zip(PALETTES, PALETTE_NAMES)):
         w, h = 960, 600
@@ -193,7 +188,7 @@ def plan_site(member: dict, index: int, images: list[dict], today: dt.date) -> d
     kind = KINDS[index % len(KINDS)]
     first = member["display_name"].split()[0]
     city = member["city"]
-    local = CITY.get(_fold(city), DEFAULT_CITY)
+    local = CITY.get(fold(city), DEFAULT_CITY)
     style_rows = member["styles"] or [{"name": "Salsa", "level": "intermediate"}]
     style = style_rows[0]["name"]
     styles_text = " and ".join(r["name"] for r in style_rows[:2])
@@ -234,7 +229,7 @@ def plan_site(member: dict, index: int, images: list[dict], today: dt.date) -> d
         {"label": f"My {style} playlist", "url": f"https://example.com/{member['username']}/playlist"},
         {"label": "Photos from the last festival", "url": f"https://example.com/{member['username']}/photos"},
         {"label": f"{city} dance calendar",
-         "url": f"https://example.com/calendar/{_fold(city).replace(' ', '-')}"},
+         "url": f"https://example.com/calendar/{fold(city).replace(' ', '-')}"},
     ][: rng.randint(2, 3)]}
     video = {"title": rng.choice(["Latest practice", "Showcase", "A little demo", "On the floor"]),
              "url": f"https://www.youtube.com/watch?v={VIDEO_IDS[index % len(VIDEO_IDS)]}",
@@ -253,7 +248,7 @@ def plan_site(member: dict, index: int, images: list[dict], today: dt.date) -> d
     other: list[tuple[str, dict]] = []
     if kind == "teacher":
         weekdays = rng.sample(blocks.WEEKDAYS[:5], k=3)
-        levels = ["beginner", "improver", "intermediate", "advanced"]
+        levels = LEVELS[:4]  # every level but professional
         workshop = today + dt.timedelta(days=21 + index % 40)
         schedule = {"title": "Weekly classes & workshops", "items": [
             {"title": f"{style} {lvl}", "style": style, "level": lvl, "weekday": day,
@@ -296,7 +291,7 @@ def plan_site(member: dict, index: int, images: list[dict], today: dt.date) -> d
             home.insert(3, ("styles", styles_block))
     elif kind == "social":
         cta = {"label": "Dance with me at the next social",
-               "url": f"https://example.com/socials/{_fold(city).replace(' ', '-')}",
+               "url": f"https://example.com/socials/{fold(city).replace(' ', '-')}",
                "note": "Every Friday, all levels welcome."}
         home += [("text", about), ("styles", styles_block), ("image", {
             "image": image(2), "caption": f"Friday social in {city}"}),

@@ -1,6 +1,7 @@
 """Sign-in providers (Google, Facebook, Apple) through Authlib's Flask client.
 
-``oauth`` is Authlib's registry, unbound here and initialised by the factory. Only providers
+``registry`` is Authlib's registry of provider clients, unbound here and initialised by the
+factory. Only providers
 whose credentials are configured are registered and offered. Authlib builds the authorize
 URLs (state, nonce, PKCE S256), exchanges codes and verifies ID tokens against the provider's
 JWKS; this module adds the checks Authlib leaves to the caller (``aud``, ``iss``, ``sub``,
@@ -127,7 +128,7 @@ def _app_state() -> dict:
     return current_app.extensions[_STATE]
 
 
-class OAuth(FlaskOAuth):
+class ProviderRegistry(FlaskOAuth):
     """Authlib's Flask registry keeping each app's clients in that app.
 
     Authlib keeps one set of clients on the registry object; the suite (and any process that
@@ -151,7 +152,7 @@ class OAuth(FlaskOAuth):
         return {}  # every setting is passed explicitly from Config
 
 
-oauth = OAuth()
+registry = ProviderRegistry()
 
 
 def _client_settings(name: str, config: Config) -> dict:
@@ -188,7 +189,7 @@ def _client_settings(name: str, config: Config) -> dict:
 
 def client(name: str):
     """This app's Authlib client for ``name`` (None if it is not configured)."""
-    return oauth.create_client(name)
+    return registry.create_client(name)
 
 
 def apple_client_secret() -> AppleClientSecret | None:

@@ -1,0 +1,29 @@
+"""``idance demo``: a believable demo community, loaded idempotently (never in production).
+
+Members (``members.py``), their published sites (``sites.py``) and groups (``groups.py``). Every
+demo member signs in with her email and ``DEMO_PASSWORD``. Each part checks its own marker, so
+a second run changes nothing and a part added later still loads on an old demo.
+"""
+
+from __future__ import annotations
+
+from ..config import Config
+from ..db import Database
+from ..media import storage_from_config
+from .discovery import load_demo_discovery
+from .groups import load_demo_groups
+from .members import DEMO_PASSWORD, DemoRefused, load_demo_members
+from .sites import load_demo_sites
+
+__all__ = ["DEMO_PASSWORD", "DemoRefused", "load_demo"]
+
+
+def load_demo(db: Database, config: Config) -> str:
+    """Load the demo community; return a one-line summary. Refused in production."""
+    if config.is_production:
+        raise DemoRefused("the demo community is never loaded in production")
+    loaded, members = load_demo_members(db)
+    parts = [loaded, load_demo_sites(db, storage_from_config(config)), load_demo_groups(db),
+             load_demo_discovery(db, [m["key"] for m in members])]
+    parts.append(f"Sign in as {members[0]['email']} with password {DEMO_PASSWORD}.")
+    return " ".join(parts)
