@@ -16,7 +16,7 @@ from ..errors import Invalid, NotAllowed, NotFound, Refused
 from ..extensions import get_db
 from ..forms import EmptyForm
 from ..security import safe_next
-from ..services import group_members, groups
+from ..services import group_members, groups, social
 from ..services.options import lookup_options
 from ..uploads import FormImages
 from .site_editor import Owner, make_editor
@@ -56,8 +56,10 @@ def index():
 def show(slug: str):
     """A group's own page in the app (never cached: it shows her role and buttons)."""
     group = groups.get_group(get_db(), slug, _viewer())
+    followers = social.follow_lists(get_db(), _viewer(), RecordID("group", group["key"]))
     return render_template("groups/show.html", g=group, kinds=groups.KINDS,
-                           join_modes=groups.JOIN_MODES, form=EmptyForm())
+                           join_modes=groups.JOIN_MODES, form=EmptyForm(),
+                           followers=followers["followers"])
 
 
 # -- creating and editing ---------------------------------------------------------------------

@@ -335,3 +335,15 @@ def test_a_second_like_and_a_second_create_of_the_pair_make_nothing_new(dancer, 
             s.query("CREATE match:[user:ana, user:ben] SET users = [user:ana, user:ben]")
         assert s.value("RETURN count(SELECT id FROM match)") == 1
         assert s.value("RETURN count(SELECT id FROM chat)") == 1
+
+
+def test_a_group_page_lists_its_followers(app, dancer, db):
+    ana = dancer("ana")
+    with db.system() as s:
+        s.query("CREATE group:g SET slug = 'salsa-lab', name = 'Salsa Lab', kind = 'studio', "
+                "created_by = user:ana, visibility = 'public'")
+    assert "No followers yet." in ana.get("/groups/salsa-lab").get_data(as_text=True)
+    with db.member("ana") as s:
+        s.query("RELATE user:ana->follow->group:g")
+    html = ana.get("/groups/salsa-lab").get_data(as_text=True)
+    assert 'href="/u/ana">Ana</a>' in html
