@@ -81,7 +81,9 @@ def index():
 def groups_tab():
     """Teachers, studios and crews: the group directory's style and distance filters."""
     db = get_db()
-    style, city = request.args.get("style", "")[:60], request.args.get("city", "")[:60]
+    style = request.args.get("style", "")[:60]
+    # Near her own city until she names another.
+    city = request.args.get("city", discovery.me(db, current_user.key).city_label.split(",")[0])[:60]
     found = groups.browse(db, current_user.key, style, city)
     return render_template("discover/groups.html", found=found, style=style, city=city,
                            options=options.lookup_options(db), kinds=groups.KINDS,

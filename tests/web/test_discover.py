@@ -347,3 +347,12 @@ def test_a_group_page_lists_its_followers(app, dancer, db):
         s.query("RELATE user:ana->follow->group:g")
     html = ana.get("/groups/salsa-lab").get_data(as_text=True)
     assert 'href="/u/ana">Ana</a>' in html
+
+
+def test_the_groups_tab_starts_near_her_city(dancer, db):
+    ana = dancer("ana")
+    with db.system() as s:
+        s.query("CREATE group:g SET slug = 'berlin-crew', name = 'Berlin Crew', kind = 'crew', "
+                "created_by = user:ana, city = city:2950159, location = city:2950159.vector")
+    html = ana.get("/discover/groups").get_data(as_text=True)
+    assert "Berlin Crew" in html and "Nearest to Berlin" in html
