@@ -51,7 +51,7 @@ class Config:
     public_url: str = ""  # e.g. https://idance.example; OAuth redirect URIs are built from it
     trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
     rate_limits: bool = True
-    follow_changes: bool = True  # follow change feeds in a thread (tests poll by hand)
+    follow_changes: bool = True  # the serving process runs the hub's thread (tests poll by hand)
     google_client_id: str = ""
     google_client_secret: str = ""
     facebook_client_id: str = ""
