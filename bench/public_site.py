@@ -6,7 +6,8 @@ It builds a temporary ``surrealkv://`` database (migrations, small lookup data, 
 a published 12-block site, live blocks included), writes a static file of the page's size into
 the app's static folder under a temporary name, and serves the app with gunicorn (gthread,
 1 worker, 16 threads) on 127.0.0.1. Concurrent keep-alive clients then load (a) the static file
-and (b) the cached page, each for a fixed time. The uncached page cannot be reached over HTTP
+and (b) the cached page, each for a fixed time; the worker runs its real-time hub, as served
+(``gunicorn.conf.py``). The uncached page cannot be reached over HTTP
 (the app has no cache-busting path or switch), so (c) is the server time of a cache miss,
 measured in-process with Flask's test client on a fresh app, the cache cleared before each
 request. Everything is removed afterwards and gunicorn is stopped in a ``finally``.
@@ -82,7 +83,7 @@ BLOCKS = [  # 12 blocks, three of them live (styles, vlogs) or date-filtered (sc
 def bench_config(tmp: Path) -> Config:
     return Config(env="development", db_url=f"surrealkv://{tmp / 'idance.db'}",
                   media_root=str(tmp / "media"), auto_migrate=False, rate_limits=False,
-                  follow_changes=False)  # this process polls the feed only on a page's first use
+                  follow_changes=False)  # in-process apps here serve no one: no hub thread
 
 
 def build(app) -> None:
@@ -254,7 +255,8 @@ def main() -> None:
                "IDANCE_DB_URL": config.db_url, "IDANCE_AUTO_MIGRATE": "false",
                "IDANCE_RATE_LIMITS": "false", "IDANCE_MEDIA_ROOT": config.media_root}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", "16",
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+             "-k", "gthread", "-w", "1", "--threads", "16",
              "-b", f"127.0.0.1:{port}", "--log-level", "warning", "idance_web:create_app()"],
             cwd=tmp, env={**env, "PYTHONPATH": str(ROOT)}, start_new_session=True)
         wait_ready(port, proc)

@@ -62,13 +62,15 @@ def configure_settings(app: Flask, config: Config | None) -> None:
 def configure_database(app: Flask) -> None:
     from .media import storage_from_config
 
-    app.extensions["idance.db"] = Database(app.config["IDANCE"])
     from .page_cache import PublicCache
+    from .realtime import Hub
 
+    db = app.extensions["idance.db"] = Database(app.config["IDANCE"])
     app.extensions["idance.storage"] = storage_from_config(app.config["IDANCE"])
-    app.extensions["idance.public_cache"] = PublicCache(
-        app.extensions["idance.db"], follow=app.config["IDANCE"].follow_changes)
-    app.extensions["idance.public_cache"].init_app(app)
+    # Built here, started only by the serving process (realtime.start_hub).
+    hub = app.extensions["idance.hub"] = Hub(db)
+    hub.init_app(app)
+    app.extensions["idance.public_cache"] = PublicCache(hub)
 
 
 def configure_extensions(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 
 import click
 from flask import Flask, current_app
@@ -109,6 +110,12 @@ def run_command(host: str, port: int, demo: bool, reload: bool) -> None:
         click.echo(load_demo(get_db(), config))
     # The serving process opens the data file itself (the reloader runs a second process).
     get_db().close()
+    # With --reload this command runs twice: in the watching parent and in the serving child
+    # (WERKZEUG_RUN_MAIN set); only the one that serves follows the change feed.
+    if not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        from .realtime import start_hub
+
+        start_hub(app)
     run_simple(host, port, app, use_reloader=reload, threaded=True)
 
 

@@ -52,7 +52,7 @@ class Config:
     trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
     rate_limits: bool = True
     daily_likes: int = 50  # likes a free member may give a day
-    follow_changes: bool = True  # follow change feeds in a thread (tests poll by hand)
+    follow_changes: bool = True  # the serving process runs the hub's thread (tests poll by hand)
     google_client_id: str = ""
     google_client_secret: str = ""
     facebook_client_id: str = ""

@@ -2,19 +2,22 @@
 
 Every user-facing query runs inside ``db.member(user_id)``, ``db.visitor()`` or ``db.worker()``;
 each switches the connection to a record-access identity whose table and field permissions the
-database enforces, and switches it back in a ``finally``. ``db.system()`` (root on the embedded
-engine, the configured user on a server) is for migrations, the CLI and sign-in/sign-up only.
+database enforces. ``db.system()`` (root on the embedded engine, the configured user on a
+server) is for migrations, the CLI and sign-in/sign-up only, and always switches to root first.
 
 The embedded connection is one object shared by all threads: a lock serializes it, and the
 identity is part of what the lock protects, so no request can run on a connection another
-request switched.
+request switched. The connection remembers who it is signed in as: the next block of the same
+identity skips re-authentication while its token is valid and no block since has written.
 """
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import hmac
+import json
 import os
 import re
 import threading
@@ -45,6 +48,9 @@ TABLES = frozenset(
     identity migration user_session upload""".split()
 )
 _KEY_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+# A block that ran one of these forgets its identity: a write can change what the access's
+# AUTHENTICATE clause decides (she soft-deleted herself), so the next block authenticates again.
+_WRITES = re.compile(r"\b(?:CREATE|UPDATE|UPSERT|DELETE|RELATE|INSERT)\b", re.IGNORECASE)
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -88,6 +94,13 @@ class Identity:
 
 SYSTEM = Identity("system")
 HUB = Identity("hub")
+
+
+def _token_expiry(token: str) -> float:
+    """The ``exp`` claim of a JWT the database issued (read, not verified: it is our own)."""
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return float(claims.get("exp", time.time() + 60))
 
 
 def hub_password(config: Config) -> str:
@@ -140,6 +153,13 @@ class Database:
         self._lock_file = None
         self._jwt_key = OctKey.import_key(config.db_jwt_key)
         self.query_count = 0  # statements batches sent; pages count their queries with it
+        self.authentications = 0  # identity switches that authenticated or signed in
+        # Who the connection is signed in as (None: at rest, root or the configured user),
+        # until when that may be reused, and whether the current block wrote. Under the lock.
+        self._signed_in: Identity | None = None
+        self._signed_in_until = 0.0
+        self._wrote = False
+        self._hub_token: str | None = None
 
     # -- connection -------------------------------------------------------------------------
     @property
@@ -194,6 +214,7 @@ class Database:
                 self._release_file_lock()
                 raise DatabaseUnavailable(f"cannot open {self.url}: {exc}") from exc
             self._conn = conn
+            self._signed_in = None
         return self._conn
 
     def _release_file_lock(self) -> None:
@@ -210,12 +231,14 @@ class Database:
                     self._conn.close()
                 finally:
                     self._conn = None
+                    self._signed_in = None
             self._release_file_lock()
 
     # -- tokens -----------------------------------------------------------------------------
-    def mint_token(self, access: str, record: str, seconds: int | None = None) -> str:
+    def mint_token(self, access: str, record: str, seconds: int | None = None,
+                   now: int | None = None) -> str:
         """A record-access JWT for ``record`` under ``access``, signed with the configured key."""
-        now = int(time.time())
+        now = int(time.time()) if now is None else now
         claims = {
             "iss": "SurrealDB",
             "iat": now,
@@ -231,7 +254,12 @@ class Database:
     # -- identities -------------------------------------------------------------------------
     @contextmanager
     def session(self, identity: Identity) -> Iterator[Session]:
-        """Hold the connection as ``identity`` for the block; always switch back."""
+        """Hold the connection as ``identity`` for the block.
+
+        The connection stays signed in as ``identity`` afterwards, so that the next block of the
+        same identity (token still valid, no write since) needs no authentication; any other
+        identity switches explicitly, ``system`` included (it returns the connection to root).
+        """
         with self._lock:
             current = getattr(self._local, "identity", None)
             if current is not None:
@@ -244,35 +272,70 @@ class Database:
             conn = self._connection()
             session = Session(self, identity)
             self._local.identity = identity
+            self._wrote = False
+            ok = False
             try:
-                if identity.access == "hub":
-                    self._signin_hub(conn)
-                elif identity.access != "system":
-                    self._authenticate(conn, identity)
+                self._switch(conn, identity)
                 yield session
+                ok = True
             finally:
                 session.open = False
                 self._local.identity = None
-                if identity.access != "system":
+                if (self._wrote or not ok) and self._signed_in is not None:
                     self._reset(conn)
 
+    def _switch(self, conn, identity: Identity) -> None:
+        if identity == SYSTEM:
+            if self._signed_in is not None:
+                self._reset(conn)
+            return
+        if self._signed_in == identity and time.time() < self._signed_in_until:
+            return
+        if identity == HUB:
+            self._signin_hub(conn)
+        else:
+            self._authenticate(conn, identity)
+
     def _authenticate(self, conn, identity: Identity) -> None:
-        token = self.mint_token(identity.access, identity.record)
+        seconds = self.config.db_token_seconds
+        now = int(time.time())
+        token = self.mint_token(identity.access, identity.record, seconds, now=now)
+        self.authentications += 1
         try:
             conn.authenticate(token)
         except Exception as exc:
             self._reset(conn)
             raise NotAllowed(f"{identity.access} token refused: {exc}") from exc
+        self._signed_in = identity
+        # Reused until shortly before it expires: a block never starts on a token about to end.
+        self._signed_in_until = now + seconds - max(1, min(10, seconds // 4))
 
     def _signin_hub(self, conn) -> None:
+        # A database user's sign-in verifies its argon2 password (~100 ms holding the GIL):
+        # sign in once and authenticate with the token it returns (well under a millisecond).
+        self.authentications += 1
+        if self._hub_token is not None:
+            try:
+                conn.authenticate(self._hub_token)
+                self._signed_in, self._signed_in_until = HUB, _token_expiry(self._hub_token) - 60
+                return
+            except Exception:  # expired, or the user was redefined with a rotated key
+                self._hub_token = None
         try:
-            conn.signin({"namespace": self.config.db_namespace, "database": self.config.database,
-                         "username": "hub", "password": hub_password(self.config)})
+            tokens = conn.signin({"namespace": self.config.db_namespace,
+                                  "database": self.config.database,
+                                  "username": "hub", "password": hub_password(self.config)})
         except Exception as exc:
             self._reset(conn)
             raise NotAllowed(f"hub sign-in refused: {exc}") from exc
+        self._hub_token = getattr(tokens, "access", None)
+        self._signed_in = HUB
+        self._signed_in_until = (_token_expiry(self._hub_token) - 60 if self._hub_token
+                                 else time.time() + 60)
 
     def _reset(self, conn) -> None:
+        """Return the connection to rest: root embedded, the configured user on a server."""
+        self._signed_in = None
         conn.invalidate()
         if not self.embedded and self.config.db_user:
             conn.signin({"username": self.config.db_user, "password": self.config.db_pass})
@@ -306,6 +369,8 @@ class Database:
     def _run(self, sql: str, vars: dict) -> list[Any]:
         conn = self._connection()
         self.query_count += 1
+        if _WRITES.search(sql):
+            self._wrote = True
         try:
             response = conn.query_raw(sql, vars)
         except Exception as exc:

@@ -17,7 +17,6 @@ from flask_login import current_user
 from ..blocks import REGISTRY
 from ..errors import Invalid, NotFound
 from ..extensions import csrf, get_db, limiter
-from ..page_cache import owner_marker
 from ..security import public_origin
 from ..services import profiles, public_sites
 from ..services.contact import send_contact
@@ -44,7 +43,6 @@ def _respond(entry) -> Response:
 def render_public_page(kind: str, name: str, page: str):
     """The cached response for a published page, or None when there is none."""
     cache = current_app.extensions["idance.public_cache"]
-    cache.ensure_following()
     today = dt.date.today()
     base = public_origin()
     key = (kind, name.lower(), page, today.isoformat())
@@ -58,8 +56,7 @@ def render_public_page(kind: str, name: str, page: str):
         canonical = base + path + ("" if page == "home" else f"/{page}")
         html = render_template("public/site.html", site=data, registry=REGISTRY,
                                canonical=canonical)
-        depends_on = data.depends_on | {owner_marker(kind, name)}
-        entry = cache.pages.put(key, html.encode(), depends_on, data.published_at,
+        entry = cache.pages.put(key, html.encode(), data.depends_on, data.published_at,
                                 read_at=read_at)
     return _respond(entry)
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import pytest
 from surrealdb import RecordID
@@ -252,3 +253,78 @@ def test_password_sign_in_never_opens_an_account_without_a_password(db, make_use
             db.record_signin("member", {"email": email, "password": "the-dummy-secret"})
     assert db.record_signin("member", {"email": "withpw@example.com",
                                        "password": "correct horse battery"}) == "user:withpw"
+
+
+# -- the connection remembers who it is signed in as -------------------------------------------
+
+def test_the_same_member_twice_authenticates_once(db, make_user):
+    make_user("alice")
+    before = db.authentications
+    for _ in range(3):
+        with db.member("alice") as s:
+            assert s.value("RETURN $auth.id") == RecordID("user", "alice")
+    assert db.authentications - before == 1
+
+
+def test_another_member_authenticates_and_reads_as_herself(db, make_user):
+    make_user("alice")
+    make_user("bob")
+    with db.member("alice") as s:
+        assert s.value("SELECT VALUE email FROM user WHERE email != NONE") == ["alice@example.com"]
+    before = db.authentications
+    with db.member("bob") as s:
+        assert s.value("RETURN $auth.id") == RecordID("user", "bob")
+        assert s.value("SELECT VALUE email FROM user WHERE email != NONE") == ["bob@example.com"]
+    assert db.authentications - before == 1
+
+
+def test_system_after_a_member_is_root_and_a_member_after_system_authenticates(db, make_user):
+    make_user("alice")
+    make_user("bob")
+    with db.member("alice"):
+        pass
+    with db.system() as s:
+        assert s.value("RETURN $access") is None and s.value("RETURN $auth") is None
+        assert len(s.value("SELECT VALUE email FROM user")) == 2
+    before = db.authentications
+    with db.member("alice") as s:
+        assert s.value("RETURN $access") == "member"
+    assert db.authentications - before == 1
+
+
+def test_a_block_that_wrote_or_failed_authenticates_the_next_one_again(db, make_user):
+    make_user("alice")
+    with db.member("alice") as s:
+        s.query("UPDATE profile SET bio = 'hi' WHERE owner = $me",
+                {"me": RecordID("user", "alice")})
+    before = db.authentications
+    with db.member("alice"):
+        pass
+    with pytest.raises(ZeroDivisionError):
+        with db.member("alice"):
+            1 / 0
+    with db.member("alice"):
+        pass
+    assert db.authentications - before == 2
+
+
+def test_a_token_near_its_expiry_is_minted_again():
+    from tests.conftest import migrate
+
+    short = Database(make_config(db_token_seconds=2))
+    migrate(short, lookup=False)
+    with short.system() as s:
+        s.query("CREATE user:alice SET email = 'alice@example.com', username = 'alice',"
+                " display_name = 'Alice'")
+    try:
+        with short.member("alice"):
+            pass
+        with short.member("alice"):  # within the token's life: reused
+            pass
+        assert short.authentications == 1
+        time.sleep(1.2)  # a 2-second token is reused for 1 second at most
+        with short.member("alice") as s:
+            assert s.value("RETURN $auth.id") == RecordID("user", "alice")
+        assert short.authentications == 2
+    finally:
+        short.close()

@@ -73,7 +73,7 @@ def test_login_and_the_same_answer_for_a_wrong_email_or_password(auth, client, m
 
 
 def test_sign_in_takes_as_long_for_a_missing_account(db, make_user):
-    """The SIGNIN compares against a dummy hash, so timing reveals no accounts."""
+    """Sign-in compares against a fixed hash, so timing reveals no accounts."""
     make_user("bob")
 
     def timed(email):
@@ -88,6 +88,58 @@ def test_sign_in_takes_as_long_for_a_missing_account(db, make_user):
     timed("bob@example.com")  # warm up
     existing, missing = timed("bob@example.com"), timed("ghost@example.com")
     assert 0.5 < missing / existing < 2.0, (existing, missing)
+
+
+def test_password_sign_in_never_opens_an_account_without_a_password(db, make_user, monkeypatch):
+    """An unknown email or a provider-only account is compared against a fixed hash; even a
+    person who knew its password gets into nothing (simulated with a hash of a known one)."""
+    make_user("withpw")
+    with db.system() as s:
+        s.query("CREATE user:oauthonly SET email = 'only@example.com', username = 'only',"
+                " display_name = 'Only'")
+        known = s.value("RETURN crypto::argon2::generate('the-dummy-secret')")
+    monkeypatch.setattr(accounts, "_ABSENT_HASH", known)
+    for email in ("only@example.com", "nobody@example.com"):
+        with pytest.raises(accounts.InvalidCredentials):
+            accounts.sign_in(db, email, "the-dummy-secret")
+    assert accounts.sign_in(db, "withpw@example.com", PASSWORD).username == "withpw"
+
+
+def test_the_fixed_hash_is_the_one_the_database_access_uses():
+    from idance_web.migrate import discover
+
+    access = next(m for m in discover() if m.name == "0001_authentication")
+    assert f"$found.password ?? '{accounts._ABSENT_HASH}'" in access.text
+
+
+def test_one_password_hash_at_a_time(db, make_user, monkeypatch):
+    """Sign-ins queue for the hash, so one core keeps serving pages."""
+    import threading
+
+    from argon2 import PasswordHasher
+
+    make_user("bob")
+    lock, inside, most = threading.Lock(), [0], [0]
+
+    class Counting(PasswordHasher):
+        def verify(self, *args):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            try:
+                return super().verify(*args)
+            finally:
+                with lock:
+                    inside[0] -= 1
+
+    monkeypatch.setattr(accounts, "_HASHER", Counting())
+    threads = [threading.Thread(target=accounts.sign_in, args=(db, "bob@example.com", PASSWORD))
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1
 
 
 @pytest.mark.parametrize("target", ["//evil.com", "/\\evil.com", "https:evil.com",

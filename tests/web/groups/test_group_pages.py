@@ -135,7 +135,7 @@ def test_the_owner_deletes_the_group_and_its_site_goes_with_it(studio, alice, ap
     assert "Type the group" in alice.get(response.location).get_data(as_text=True)
     assert group_row(db).get("deleted_at") is None
     assert post(alice, "/g/salsa-lab/manage/delete", confirm="salsa-lab").status_code == 302
-    app.extensions["idance.public_cache"].follower.poll_once()  # the follower drops the page
+    app.extensions["idance.hub"].poll_once()  # the hub drops the page
     assert client.get("/g/salsa-lab").status_code == 404
     assert client.get("/groups/salsa-lab").status_code == 404
     assert alice.get("/g/salsa-lab/manage").status_code == 404

@@ -51,8 +51,8 @@ def visitor(app):
 
 
 def poll(app):
-    """Let the change-feed follower see what happened (tests poll instead of a thread)."""
-    app.extensions["idance.public_cache"].follower.poll_once()
+    """Let the hub see what happened (tests poll instead of running its thread)."""
+    app.extensions["idance.hub"].poll_once()
 
 
 def draft_keys(db, username="alice"):
