@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from surrealdb import RecordID
@@ -99,16 +98,14 @@ def test_small_lookup_twice_does_not_duplicate(small_db):
 @pytest.fixture(scope="module")
 def full_db():
     db = Database(make_config())
-    start = time.perf_counter()
     Runner(db, lookup=load_lookup).run(log=lambda m: None)
-    db.load_seconds = time.perf_counter() - start
     yield db
     db.close()
 
 
 @pytest.mark.slow
 def test_full_load_counts(full_db):
-    assert full_db.load_seconds < 30
+    # (Its time is measured by bench/lookup_load.py, not asserted here.)
     got = counts(full_db)
     assert got["country"] >= 249
     assert got["state"] > 4000
