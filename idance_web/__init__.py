@@ -59,12 +59,14 @@ def configure_settings(app: Flask, config: Config | None) -> None:
 
 
 def configure_database(app: Flask) -> None:
-    from .media import storage_from_config
+    from .media import Decoders, storage_from_config
 
     app.extensions["idance.db"] = Database(app.config["IDANCE"])
     from .page_cache import PublicCache
 
     app.extensions["idance.storage"] = storage_from_config(app.config["IDANCE"])
+    # One app per process: its decoding threads bound how many uploads decode at once.
+    app.extensions["idance.image_decoders"] = Decoders(app.config["IDANCE"].image_decoders)
     app.extensions["idance.public_cache"] = PublicCache(
         app.extensions["idance.db"], follow=app.config["IDANCE"].follow_changes)
 
