@@ -60,8 +60,7 @@ def configure_settings(app: Flask, config: Config | None) -> None:
 
 
 def configure_database(app: Flask) -> None:
-    from .media import storage_from_config
-
+    from .media import Decoders, storage_from_config
     from .page_cache import PublicCache
     from .realtime import Hub
 
@@ -71,6 +70,8 @@ def configure_database(app: Flask) -> None:
     hub = app.extensions["idance.hub"] = Hub(db)
     hub.init_app(app)
     app.extensions["idance.public_cache"] = PublicCache(hub)
+    # One app per process: its decoding threads bound how many uploads decode at once.
+    app.extensions["idance.image_decoders"] = Decoders(app.config["IDANCE"].image_decoders)
 
 
 def configure_extensions(app: Flask) -> None:

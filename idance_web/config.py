@@ -38,6 +38,7 @@ class Config:
     db_token_seconds: int = 60
     media_root: str = "instance/media"
     max_image_bytes: int = 10 * 1024 * 1024
+    image_decoders: int = 2  # images decoded at once, each on its own thread (up to ~180 MB each)
     media_quota_bytes: int = 200 * 1024 * 1024  # what one member may store in all
     media_backend: str = "local"  # local | s3 (any S3-compatible store, e.g. Cloudflare R2)
     media_url: str = "/media/"  # where the app serves local media
@@ -90,6 +91,8 @@ class Config:
             raise ConfigError(
                 "IDANCE_DB_JWT_KEY must be 32-512 characters of letters, digits and _-+/=.~"
             )
+        if self.image_decoders < 1:
+            raise ConfigError("IDANCE_IMAGE_DECODERS must be 1 or more")
         if self.is_production:
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ConfigError("IDANCE_SECRET_KEY must be set to a secret of 32+ characters")

@@ -61,7 +61,7 @@ def _storage():
 
 def _process(upload: FileStorage, alt: str) -> ProcessedImage:
     return process_image(upload.stream, max_bytes=current_app.config["IDANCE"].max_image_bytes,
-                         alt=alt)
+                         alt=alt, decoders=current_app.extensions["idance.image_decoders"])
 
 
 class FormImages:

@@ -48,6 +48,13 @@ def test_a_key_that_could_break_the_access_literal_is_refused():
         make_config(db_jwt_key="x" * 40 + "'; REMOVE TABLE user; --").validate()
 
 
+def test_image_decoders_come_from_the_settings_and_at_least_one_is_needed():
+    assert from_env({"IDANCE_IMAGE_DECODERS": "3"}).image_decoders == 3
+    assert create_app(make_config(image_decoders=3)).extensions["idance.image_decoders"].size == 3
+    with pytest.raises(ConfigError, match="IDANCE_IMAGE_DECODERS"):
+        make_config(image_decoders=0).validate()
+
+
 def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200

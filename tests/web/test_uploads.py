@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 
 import pytest
 from PIL import Image
@@ -102,6 +103,30 @@ def test_decompression_bomb_is_refused(media_app, alice):
     response = upload(alice, bomb, name="bomb.png")
     assert response.status_code == 422
     assert "too large" in response.get_data(as_text=True).lower()
+
+
+def test_an_upload_finding_every_decoding_thread_busy_is_refused_then_goes_through(media_app,
+                                                                                   alice):
+    decoders = media_app.extensions["idance.image_decoders"]  # the app's own, from its config
+    decoders.wait = 0.05
+    started, release = threading.Barrier(decoders.size + 1), threading.Event()
+    holders = [threading.Thread(target=decoders.run,
+                                args=(lambda: (started.wait(5), release.wait(10)),))
+               for _ in range(decoders.size)]
+    for holder in holders:
+        holder.start()
+    started.wait(5)  # every decoding thread is taken
+    try:
+        response = upload(alice, jpeg_with_gps())
+    finally:
+        release.set()
+        for holder in holders:
+            holder.join(10)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert 'id="avatar_file-error"' in body and "please try again in a moment" in body
+    assert stored_files(media_app) == []
+    assert upload(alice, jpeg_with_gps()).status_code == 302
 
 
 def test_media_keys_cannot_escape_the_folder(media_app, alice):
