@@ -88,7 +88,8 @@ def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Bluepr
         return owner, site
 
     def here(endpoint: str, **kw) -> str:
-        return url_for(f"{name}.{endpoint}", **request.view_args, **kw)
+        # The block page's own ``key`` is in view_args too: what the caller names wins.
+        return url_for(f"{name}.{endpoint}", **{**(request.view_args or {}), **kw})
 
     def render_editor(owner, site, status=200, **extra):
         page = request.args.get("page") or extra.pop("page", "home")
