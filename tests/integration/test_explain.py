@@ -219,9 +219,13 @@ def _walk(app, db, make_user) -> None:
     bob.login(email="bob@example.com")
     client = alice.client
 
-    def post(path, **data):
-        response = client.post(path, data={"csrf_token": csrf_token(client, "/me/settings"),
-                                           **data})
+    def get(who, path):
+        response = who.get(path)
+        assert response.status_code < 500, (path, response.status_code)
+        return response
+
+    def post(path, who=client, **data):
+        response = who.post(path, data={"csrf_token": csrf_token(who, "/me/settings"), **data})
         assert response.status_code < 500, (path, response.status_code)
         return response
 
@@ -241,21 +245,19 @@ def _walk(app, db, make_user) -> None:
     site.post("/pages", {"slug": "classes", "title": "Classes"})
     site.add("text", page="classes", body="Classes")
     assert client.get("/me/site").status_code == 200
-    block = re.search(r'/me/site/blocks/([a-z0-9]+)"', client.get("/me/site").get_data(
-        as_text=True))
-    if block:
-        key = block.group(1)
-        client.get(f"/me/site/blocks/{key}")
-        site.post(f"/blocks/{key}", {"title": "Hello"})
-        for action in ("down", "up", "hide", "show", "duplicate"):
-            site.post(f"/blocks/{key}/{action}")
+    key = re.search(r'/me/site/blocks/([a-z0-9]+)"', client.get("/me/site").get_data(
+        as_text=True)).group(1)
+    get(client, f"/me/site/blocks/{key}")
+    site.post(f"/blocks/{key}", {"title": "Hello"})
+    for action in ("down", "up", "hide", "show", "duplicate"):
+        site.post(f"/blocks/{key}/{action}")
     site.post("/settings", {"theme": "ocean", "font": "classic"})
-    client.get("/me/site/preview")
+    get(client, "/me/site/preview")
     site.publish()
     for path in ("/@alice", "/@alice/classes", "/@alice/schedule.ics", "/", "/sitemap.xml",
                  "/sitemap-1.xml", "/robots.txt", "/healthz", "/api/header", "/@bob"):
-        visitor.get(path)
-        client.get(path)
+        get(visitor, path)
+        get(client, path)
     visitor.post("/@alice/contact", data={"name": "Vi", "email": "vi@example.com",
                                           "message": "Hello there, a question about classes."})
 
@@ -267,14 +269,12 @@ def _walk(app, db, make_user) -> None:
     for path in ("/groups", "/groups?style=salsa", "/groups?city=Berlin",
                  "/groups?city=Berlin&style=salsa", "/groups?after=1:x", "/groups/salsa-lab",
                  "/g/salsa-lab/manage", "/g/salsa-lab/manage/details", "/g/salsa-lab/manage/site"):
-        client.get(path)
-        bob.client.get(path)
+        get(client, path)
+        get(bob.client, path)
     post("/g/salsa-lab/manage/details", kind="studio", name="Salsa Lab Berlin",
          city_query="Berlin", styles=["salsa"], join_mode="open", visibility="public")
-    bob_post = lambda path, **data: bob.client.post(  # noqa: E731
-        path, data={"csrf_token": csrf_token(bob.client, "/me/settings"), **data})
-    bob_post("/g/salsa-lab/join")
-    bob_post("/g/salsa-lab/follow")
+    post("/g/salsa-lab/join", who=bob.client)
+    post("/g/salsa-lab/follow", who=bob.client)
     post("/g/salsa-lab/manage/members/bob/promote")
     post("/g/salsa-lab/manage/invite", username="nobody")
     group_site = Editor(client, "/g/salsa-lab/manage/site")
@@ -282,14 +282,15 @@ def _walk(app, db, make_user) -> None:
     group_site.add("members", title="Who we are")
     group_site.publish()
     for path in ("/g/salsa-lab", "/g/salsa-lab/schedule.ics", "/sitemap-1.xml"):
-        visitor.get(path)
-    bob_post("/g/salsa-lab/unfollow")
-    bob_post("/g/salsa-lab/leave")
+        get(visitor, path)
+    post("/g/salsa-lab/unfollow", who=bob.client)
+    post("/g/salsa-lab/leave", who=bob.client)
     post("/g/salsa-lab/manage/delete", confirm="salsa-lab")
     site.post("/unpublish")
     post("/me/settings/sessions/sign-out-others")
-    post("/me/settings/delete", **{"del-password": "correct horse battery",
-                                   "del-confirm": "DELETE"})
+    deleted = post("/me/settings/delete", **{"del-password": "correct horse battery",
+                                             "del-confirm": "alice", "del-really": "y"})
+    assert deleted.status_code == 302
 
 
 # -- the test ----------------------------------------------------------------------------------
