@@ -27,11 +27,12 @@ def _one_line_errors(command):
     return run
 
 
-def make_runner() -> Runner:
-    """A migration runner for the current app's database, with the lookup-data step."""
+def make_runner(lookup=None) -> Runner:
+    """A migration runner for the current app's database, with the lookup-data step (by
+    default the whole load, before the next migration)."""
     from .services.lookup import load_lookup
 
-    return Runner(get_db(), lookup=load_lookup)
+    return Runner(get_db(), lookup=lookup or load_lookup)
 
 
 @click.command("migrate")
@@ -99,23 +100,35 @@ def run_command(host: str, port: int, demo: bool, reload: bool) -> None:
     # Absolute links in development name the address served, never a request's Host header.
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     app.config["IDANCE_SERVING_HOST"] = f"{shown}:{port}"
+    lookup = None
     if config.auto_migrate:
+        from .services.lookup import LookupInBackground
+
+        # Serve at once and load the large lookup tables meanwhile; not in the reloader's
+        # watching process (it never serves), nor before the demo (it needs every city).
+        if not (reload or demo):
+            lookup = LookupInBackground(get_db())
         try:
-            make_runner().run(log=click.echo)
+            make_runner(lookup).run(log=click.echo)
         except MigrationError as exc:
             raise click.ClickException(str(exc)) from exc
     if demo:
         from .demo import load_demo
 
         click.echo(load_demo(get_db(), config))
-    # The serving process opens the data file itself (the reloader runs a second process).
-    get_db().close()
+    if reload:
+        # The reloader serves from a child process, which opens the data file itself.
+        get_db().close()
+    # Otherwise this process serves on the connection it migrated with: opening the embedded
+    # data file replays its whole log, which takes longer as the community grows.
     # With --reload this command runs twice: in the watching parent and in the serving child
     # (WERKZEUG_RUN_MAIN set); only the one that serves follows the change feed.
     if not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
         from .realtime import start_hub
 
         start_hub(app)
+    if lookup is not None:
+        lookup.start(log=click.echo)
     run_simple(host, port, app, use_reloader=reload, threaded=True)
 
 

@@ -8,20 +8,20 @@ import weakref
 
 from ..db import Database
 
-# The overview counts whole tables, so it is computed at most once a minute per database and
-# shared by every visitor: the landing page must not scan tables on each request.
+# The overview is a few indexed reads (counters kept by database events, newest-first sort keys;
+# migration 0014), computed at most once a minute per database and shared by every visitor.
 TTL_SECONDS = 60.0
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 OVERVIEW_QUERY = """
 SELECT owner.username AS username, owner.display_name AS display_name,
-       city.name AS city, city.country.name AS country, created_at
-FROM profile WHERE discoverable = true ORDER BY created_at DESC LIMIT $limit;
-SELECT slug, name, kind, city.name AS city, created_at FROM group
-WHERE visibility = 'public' ORDER BY created_at DESC LIMIT 6;
-RETURN count(SELECT id FROM user);
-RETURN array::len(array::distinct(SELECT VALUE city FROM profile WHERE city != NONE));
+       city.name AS city, city.country.name AS country, created_at, listed_key
+FROM profile WHERE listed_key > '' ORDER BY listed_key LIMIT $limit;
+SELECT slug, name, kind, city.name AS city, created_at, visibility_key FROM group
+WHERE visibility_key > '' ORDER BY visibility_key LIMIT 6;
+RETURN counter:members.value;
+RETURN counter:cities.value;
 """
 
 
@@ -39,3 +39,9 @@ def landing_overview(db: Database, limit: int = 12) -> dict:
     with _lock:
         _cache[db] = (now, overview)
     return overview
+
+
+def clear_overview(db: Database) -> None:
+    """Forget the cached overview: the next landing page recomputes it."""
+    with _lock:
+        _cache.pop(db, None)

@@ -11,13 +11,15 @@ from ..db import Database
 
 # One statement per part, all run as the member herself: the database decides what is hers.
 EXPORT_QUERY = """
+LET $site = (SELECT VALUE id FROM site WHERE owner = $me LIMIT 1)[0];
 SELECT * OMIT password, has_password FROM ONLY $me;
 SELECT * FROM profile WHERE owner = $me;
 SELECT in AS user, out AS style, level, role, created_at FROM user_dance_style WHERE in = $me;
 SELECT out AS interest, created_at FROM user_interest WHERE in = $me;
 SELECT * FROM site WHERE owner = $me;
--- A filter through the record link (site.owner) finds nothing on this engine: ids first.
-SELECT * FROM content_block WHERE site IN (SELECT VALUE id FROM site WHERE owner = $me);
+-- A filter through the record link (site.owner) finds nothing on this engine, and
+-- `site IN (subquery)` reads every block: her one site's id first.
+SELECT * FROM content_block WHERE site = $site;
 SELECT * OMIT embedding FROM vlog WHERE owner = $me;
 SELECT * FROM message WHERE author = $me;
 SELECT * FROM comments WHERE author = $me;
@@ -52,6 +54,6 @@ def export_account(db: Database, user_key: str) -> dict:
         results = s.query(EXPORT_QUERY, {"me": RecordID("user", user_key)})
     data = {"format": "idance-export-1",
             "exported_at": dt.datetime.now(dt.timezone.utc).isoformat()}
-    for name, result in zip(PARTS, results):
+    for name, result in zip(PARTS, results[1:]):  # the first statement is the LET
         data[name] = _plain(result)
     return data

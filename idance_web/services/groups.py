@@ -30,7 +30,8 @@ RESERVED = frozenset({
     "login", "logout", "signup", "search", "explore", "mine", "help", "about", "site", "follow",
     "join", "leave", "www", "media"})
 MANAGERS = ("owner", "admin")
-LISTED = 50
+LISTED = 24  # groups per directory page: the cards one page shows, whatever the community's size
+AFTER = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{1,64}$")  # a ``visibility_key`` cursor
 
 GROUP_FIELDS = """slug, name, kind, description, logo, cover, join_mode, visibility, created_at,
     city, city.name AS city_name, city.state.name AS city_state,
@@ -222,8 +223,9 @@ def managed_group(db: Database, user_key: str, slug: str) -> dict:
 
 
 def browse(db: Database, viewer_key: str | None = None, style: str = "",
-           city_text: str = "") -> dict:
-    """Public groups: near a city (nearest first) and/or of a style; at most ``LISTED``.
+           city_text: str = "", after: str = "") -> dict:
+    """Public groups: near a city (nearest first), or newest first (of a style), ``LISTED`` at
+    a time: ``after`` is the ``next`` cursor of the page before (newest-first listings only).
 
     Unknown styles and cities are reported, not guessed further.
     """
@@ -231,8 +233,11 @@ def browse(db: Database, viewer_key: str | None = None, style: str = "",
     found = search_cities(db, city_text, limit=1) if (city_text or "").strip() else []
     city = found[0] if found else None  # the largest city of that name
     params = {"style": RecordID("dance_style", style_id) if style_id else None,
-              "me": RecordID("user", viewer_key) if viewer_key else None, "limit": LISTED}
-    following = "(count(SELECT id FROM follow WHERE in = $me AND out = $parent.id) > 0)"
+              "me": RecordID("user", viewer_key) if viewer_key else None,
+              "after": after if AFTER.match(after or "") else "", "limit": LISTED + 1}
+    # A visitor follows nothing; for her the subquery would read every follower of each group.
+    following = ("(count(SELECT id FROM follow WHERE in = $me AND out = $parent.id) > 0)"
+                 if viewer_key else "false")
     identity = db.member(viewer_key) if viewer_key else db.visitor()
     with identity as s:
         if city:
@@ -246,19 +251,21 @@ def browse(db: Database, viewer_key: str | None = None, style: str = "",
                 {**params, "city": RecordID("city", int(city["id"]))})[-1]
             rows = [r for r in rows if r["visibility"] == "public"
                     and (not style_id or RecordID("dance_style", style_id) in r["styles"])]
-        elif style_id:
-            rows = s.rows(f"""SELECT id, {GROUP_FIELDS}, {following} AS following FROM group
-                              WHERE styles CONTAINS $style AND visibility = 'public'
-                              ORDER BY name LIMIT $limit""", params)
         else:
-            rows = s.rows(f"""SELECT id, {GROUP_FIELDS}, {following} AS following FROM group
-                              WHERE visibility = 'public' ORDER BY created_at DESC
-                              LIMIT $limit""", params)
+            # Newest first on the directory's sort key (migration 0014), one page after another
+            # from a cursor: an index range, never a scan of every group.
+            rows = s.rows(f"""SELECT id, {GROUP_FIELDS}, {following} AS following, visibility_key
+                              FROM group WHERE visibility_key > $after
+                              {"AND styles CONTAINS $style" if style_id else ""}
+                              ORDER BY visibility_key LIMIT $limit""", params)
+    more = not city and len(rows) > LISTED
+    rows = rows[:LISTED]
     for row in rows:
         _shape(row)
         if "distance" in row:
             row["distance"] = format_distance(chord_km(row.pop("distance") or 0.0))
     return {"groups": rows, "city": city, "style": style_id,
+            "next": rows[-1]["visibility_key"] if more else None,
             "unknown_style": bool(style) and not style_id,
             "unknown_city": bool((city_text or "").strip()) and not city}
 

@@ -95,9 +95,10 @@ def username_base(name: str, email: str | None) -> str:
 
 def _free_username(db: Database, base: str) -> str:
     with db.system() as s:
+        # A prefix range on the username index (a starts_with() filter would read every user).
         taken = set(s.value(
-            "RETURN SELECT VALUE username FROM user WHERE string::starts_with(username, $base)",
-            {"base": base},
+            "RETURN SELECT VALUE username FROM user WHERE username >= $base AND username < $end",
+            {"base": base, "end": base + "\U0010ffff"},
         ) or [])
     if base not in taken and base not in RESERVED_USERNAMES and USERNAME_RE.match(base):
         return base

@@ -8,11 +8,14 @@ interrupted load never fails and never duplicates, and record ids (``city:295015
 stable, so links from profiles survive a refresh.
 
 Reading the data is elsewhere: the city search in ``places.py``, the curated lists in
-``options.py``.
+``options.py``. ``LookupInBackground`` is the
+same step for ``idance run``: the small tables at once, the large ones in a thread while the
+server answers.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import lru_cache
 from importlib.metadata import version
@@ -22,6 +25,7 @@ import pycountry
 from surrealdb import RecordID
 from surrealdb.data.types.geometry import GeometryPoint
 
+from ..db import DatabaseError
 from ..text import fold
 from . import lookup_data as data
 from .places import unit_vector
@@ -190,6 +194,32 @@ def stored_version(session) -> str | None:
     return row["checksum"] if row else None
 
 
+def lookup_tables() -> dict[str, list[dict]]:
+    """Every lookup table's rows from the installed packages and our curated lists, in the
+    order they load: the small tables first."""
+    countries = country_rows()
+    states = state_rows()
+    country_codes = {r["code"] for r in countries}
+    state_codes = {r["code"] for r in states}
+    return {
+        "country": countries,
+        **curated_rows(),
+        "state": states,
+        "county": county_rows(state_codes),
+        "city": city_rows(geonames_cities().values(), country_codes, state_codes),
+    }
+
+
+def record_version(session) -> None:
+    """Mark the lookup data current. Written last: an interrupted load leaves the old version,
+    so the next run repeats it."""
+    session.query(
+        "BEGIN TRANSACTION; DELETE migration WHERE name = $name;"
+        " CREATE migration SET name = $name, checksum = $version; COMMIT TRANSACTION;",
+        {"name": VERSION_ROW, "version": LOOKUP_VERSION},
+    )
+
+
 def load_lookup(session, log=print) -> bool:
     """Load or refresh all lookup data unless its version is current; True if it loaded.
 
@@ -198,24 +228,64 @@ def load_lookup(session, log=print) -> bool:
     if stored_version(session) == LOOKUP_VERSION:
         return False
     start = time.perf_counter()
-    countries = country_rows()
-    states = state_rows()
-    country_codes = {r["code"] for r in countries}
-    state_codes = {r["code"] for r in states}
-    tables = {
-        "country": countries,
-        "state": states,
-        "county": county_rows(state_codes),
-        "city": city_rows(geonames_cities().values(), country_codes, state_codes),
-        **curated_rows(),
-    }
-    counts = {table: upsert(session, table, rows) for table, rows in tables.items()}
-    # Written last: an interrupted load leaves the old version, so the next run repeats it.
-    session.query(
-        "BEGIN TRANSACTION; DELETE migration WHERE name = $name;"
-        " CREATE migration SET name = $name, checksum = $version; COMMIT TRANSACTION;",
-        {"name": VERSION_ROW, "version": LOOKUP_VERSION},
-    )
+    counts = {table: upsert(session, table, rows) for table, rows in lookup_tables().items()}
+    record_version(session)
     summary = ", ".join(f"{n} {t}" for t, n in counts.items())
     log(f"loaded lookup data {LOOKUP_VERSION} in {time.perf_counter() - start:.1f}s: {summary}")
     return True
+
+
+class LookupInBackground:
+    """The data step for a development server that answers before the large tables are in.
+
+    As the runner's ``lookup`` it loads the small tables (countries and the curated lists the
+    forms need) and keeps the rest; ``start()``, once the runner is done, loads subdivisions,
+    counties and cities in a thread, one batch per database session so that requests take
+    turns with it, and records the version last. Until then the city search finds the cities
+    loaded so far; a server stopped midway loads them again at its next start.
+    """
+
+    SMALL = ("country", "dance_style", "interest", "social_platform")
+
+    def __init__(self, db):
+        self.db = db
+        self.pending: dict[str, list[dict]] | None = None
+        self.done = threading.Event()
+
+    def __call__(self, session, log=print) -> bool:
+        if stored_version(session) == LOOKUP_VERSION:
+            self.done.set()
+            return False
+        tables = lookup_tables()
+        for table in self.SMALL:
+            upsert(session, table, tables.pop(table))
+        self.pending = tables
+        log(f"loading {', '.join(tables)} in the background")
+        return True
+
+    def start(self, log=print) -> None:
+        """Load what the step left, in a daemon thread (nothing to do: returns at once)."""
+        if self.pending is None:
+            self.done.set()
+            return
+        threading.Thread(target=self._load, args=(log,), name="lookup-load",
+                         daemon=True).start()
+
+    def _load(self, log) -> None:
+        start = time.perf_counter()
+        try:
+            for table, rows in self.pending.items():
+                sql = _upsert_sql(table)
+                for i in range(0, len(rows), BATCH):
+                    with self.db.system() as s:
+                        s.query(sql, {"rows": rows[i : i + BATCH]})
+                    time.sleep(0.005)  # the lock is not fair: let waiting requests in
+            with self.db.system() as s:
+                record_version(s)
+            log(f"loaded lookup data {LOOKUP_VERSION} in the background in "
+                f"{time.perf_counter() - start:.1f}s")
+        except (DatabaseError, RuntimeError) as exc:  # the app stopped; the next start resumes
+            log(f"lookup data load stopped: {exc}")
+        finally:
+            self.done.set()
+

@@ -18,10 +18,12 @@ PAGE_QUERY = """
 LET $owner = IF $kind = 'user'
     THEN (SELECT VALUE id FROM user WHERE username = $name LIMIT 1)[0]
     ELSE (SELECT VALUE id FROM group WHERE slug = $name LIMIT 1)[0] END;
-LET $site = (SELECT id, owner, IF $draft THEN draft ELSE published END AS settings,
+-- Only the owner index filters: an OR with an unindexed condition would scan every site. An
+-- unpublished site reads as having no settings (and the visitor cannot read it at all).
+LET $site = (SELECT id, owner,
+    IF $draft THEN draft ELSE (IF published_version != NONE THEN published END) END AS settings,
     IF $draft THEN version ELSE published_version END AS version, published_at FROM site
-    WHERE owner = $owner AND $owner != NONE AND ($draft OR published_version != NONE)
-    LIMIT 1)[0];
+    WHERE owner = $owner AND $owner != NONE LIMIT 1)[0];
 RETURN $site;
 SELECT id, kind, position, data FROM content_block
     WHERE site = $site.id AND $site != NONE AND stage = $stage AND page = $page
@@ -154,14 +156,3 @@ def _site_id(page: PublicPage):
 
     return RecordID("site", page.site_key)
 
-
-def published_pages(db: Database) -> list[dict]:
-    """Every published site with its pages and date, for ``/sitemap.xml``."""
-    with db.visitor() as s:
-        rows = s.rows(
-            """SELECT published.pages AS pages, published_at,
-                   IF record::tb(owner) = 'user' THEN 'user' ELSE 'group' END AS kind,
-                   IF record::tb(owner) = 'user' THEN owner.username ELSE owner.slug END AS name
-               FROM site WHERE published_version != NONE LIMIT 50000"""
-        )
-    return [r for r in rows if r.get("name")]

@@ -45,7 +45,7 @@ def _manager(slug: str) -> dict:
 def index():
     """Public groups, by style and near a city; and her own groups when signed in."""
     style, city = request.args.get("style", "")[:60], request.args.get("city", "")[:60]
-    found = groups.browse(get_db(), _viewer(), style, city)
+    found = groups.browse(get_db(), _viewer(), style, city, request.args.get("after", "")[:90])
     mine = groups.my_groups(get_db(), current_user.key) if _viewer() else []
     return render_template("groups/index.html", found=found, mine=mine, style=style, city=city,
                            options=lookup_options(get_db()), kinds=groups.KINDS,

@@ -19,6 +19,8 @@ from ..errors import Invalid, NotFound
 from ..extensions import csrf, get_db, limiter
 from ..security import public_origin
 from ..services import profiles, public_sites
+from ..services import sitemap as sitemap_pages
+from ..services.sitemap import Sitemap
 from ..services.contact import send_contact
 from ..services.ics import calendar
 
@@ -133,13 +135,44 @@ def header_fragment():
     return response
 
 
-@bp.get("/sitemap.xml")
-def sitemap():
-    body = render_template("public/sitemap.xml", base=public_origin(),
-                           sites=public_sites.published_pages(get_db()))
+def _sitemap() -> Sitemap:
+    """This app's sitemap cache (made on first use)."""
+    cache = current_app.extensions.get("idance.sitemap")
+    return cache if cache is not None else current_app.extensions.setdefault(
+        "idance.sitemap", Sitemap())
+
+
+def _xml(body: bytes) -> Response:
     g.public_page = True
     return Response(body, mimetype="application/xml",
                     headers={"Cache-Control": "public, max-age=3600"})
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """The sitemap index: one numbered page per stretch of published sites."""
+    base = public_origin()
+    body = _sitemap().document((base, "index"), lambda: render_template(
+        "public/sitemap_index.xml", base=base,
+        pages=range(1, sitemap_pages.page_count(get_db()) + 1)).encode())
+    return _xml(body)
+
+
+@bp.get("/sitemap-<int:number>.xml")
+def sitemap_page(number: int):
+    """One page of the sitemap: the pages of up to ``SITES_PER_PAGE`` published sites."""
+    base, cache = public_origin(), _sitemap()
+
+    def render():
+        sites = cache.page_sites(get_db(), number)
+        if sites is None:
+            return None
+        return render_template("public/sitemap.xml", base=base, sites=sites).encode()
+
+    body = cache.document((base, number), render)
+    if body is None:
+        abort(404)
+    return _xml(body)
 
 
 @bp.get("/robots.txt")

@@ -185,3 +185,24 @@ def test_version_change_refreshes_without_duplicates(full_db):
         rows = s.rows("SELECT checksum FROM migration WHERE name = $n", {"n": VERSION_ROW})
     assert rows == [{"checksum": LOOKUP_VERSION}]
     assert counts(full_db) == before
+
+
+def test_a_development_server_loads_the_large_tables_in_the_background(monkeypatch):
+    monkeypatch.setattr(lookup, "lookup_tables", lookup.small_lookup_tables)
+    db = Database(make_config())
+    step = lookup.LookupInBackground(db)
+    Runner(db, lookup=step).run(log=lambda m: None)
+    first = counts(db)
+    assert first["country"] > 0 and first["dance_style"] == len(DANCE_STYLES)
+    assert first["city"] == first["state"] == 0 and not step.done.is_set()
+    messages = []
+    step.start(log=messages.append)
+    assert step.done.wait(60)
+    assert counts(db)["city"] == len(lookup.SMALL_CITIES) and counts(db)["state"] > 0
+    assert messages and "in the background" in messages[-1]
+    # The version is recorded last: the next start has nothing left to load.
+    again = lookup.LookupInBackground(db)
+    Runner(db, lookup=again).run(log=lambda m: None)
+    again.start()
+    assert again.pending is None and again.done.is_set()
+    db.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -172,6 +173,27 @@ def test_the_directory_filters_by_style_and_orders_by_distance(alice, bob, db):
     assert "no style" in bob.get("/groups?style=moonwalk").get_data(as_text=True)
     # An unlisted group is reachable by its address.
     assert bob.get("/groups/hidden-crew").status_code == 200
+
+
+def test_the_directory_pages_newest_first_from_a_cursor(alice, bob, monkeypatch):
+    from idance_web.services import groups
+
+    monkeypatch.setattr(groups, "LISTED", 2)
+    for n in (1, 2, 3):
+        assert create(alice, slug=f"crew-{n}", name=f"Crew {n}", styles=["salsa"]).status_code \
+            == 302
+    create(alice, slug="crew-hidden", name="Crew Hidden", visibility="unlisted")
+    html = bob.get("/groups").get_data(as_text=True)
+    assert html.index("Crew 3") < html.index("Crew 2") and "Crew 1" not in html
+    after = re.search(r'href="/groups\?after=([^"]+)" rel="next"', html).group(1)
+    rest = bob.get(f"/groups?after={after}").get_data(as_text=True)
+    assert "Crew 1" in rest and "Crew 2" not in rest and "Crew Hidden" not in rest
+    assert 'rel="next"' not in rest
+    styled = bob.get("/groups?style=salsa").get_data(as_text=True)
+    after = re.search(r'href="/groups\?style=salsa&amp;after=([^"]+)"', styled).group(1)
+    assert "Crew 1" in bob.get(f"/groups?style=salsa&after={after}").get_data(as_text=True)
+    # A cursor that is not one shows the first page.
+    assert "Crew 3" in bob.get("/groups?after=x' OR true").get_data(as_text=True)
 
 
 def test_follow_and_unfollow_from_the_directory(studio, app, db):

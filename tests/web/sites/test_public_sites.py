@@ -170,7 +170,10 @@ def test_seo_tags_json_ld_sitemap_and_robots(app, alice, visitor):
     assert data["@type"] == "Person" and data["name"] == "Alice Moreau"
     assert "theme-ocean" in html and "font-classic" in html
     assert html.count("<h1") == 1
-    assert "<loc>http://localhost/@alice</loc>" in visitor.get("/sitemap.xml").get_data(
+    assert "<loc>http://localhost/sitemap-1.xml</loc>" in visitor.get("/sitemap.xml").get_data(
+        as_text=True
+    )
+    assert "<loc>http://localhost/@alice</loc>" in visitor.get("/sitemap-1.xml").get_data(
         as_text=True
     )
     assert "Sitemap: http://localhost/sitemap.xml" in visitor.get("/robots.txt").get_data(
@@ -286,7 +289,7 @@ def test_a_forged_host_never_reaches_links_or_the_sitemap(app, alice, visitor):
     html = visitor.get("/@alice", headers=forged).get_data(as_text=True)
     assert 'rel="canonical" href="http://localhost/@alice"' in html
     assert "evil.example" not in html
-    for path in ("/sitemap.xml", "/robots.txt"):
+    for path in ("/sitemap.xml", "/sitemap-1.xml", "/robots.txt"):
         assert "evil.example" not in visitor.get(path, headers=forged).get_data(as_text=True)
 
 
