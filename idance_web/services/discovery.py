@@ -170,16 +170,20 @@ SELECT record::id(owner) AS key, record::id(city) AS city_key, owner.username AS
     (SELECT record::id(out) AS style, out.name AS name, level, role FROM user_dance_style
      WHERE in = $parent.owner ORDER BY name) AS styles
 FROM profile
-WHERE city IN $cities AND adult = true AND discoverable = true AND owner NOT IN $skip
-    AND ($looking_for = NONE OR $looking_for IN looking_for)
-    AND ($height_min = NONE OR height_cm >= $height_min)
-    AND ($height_max = NONE OR height_cm <= $height_max)
-    AND ($age_min = NONE OR (show_age = true AND public_age >= $age_min))
-    AND ($age_max = NONE OR (show_age = true AND public_age <= $age_max))
-    AND ($style = NONE OR count(SELECT id FROM user_dance_style WHERE in = $parent.owner
-        AND out = $style AND ($level = NONE OR level = $level)
-        AND ($role = NONE OR role IN [$role, 'both'])) > 0)
-"""
+WHERE city IN $cities AND adult = true AND discoverable = true AND owner NOT IN $skip"""
+# Each filter that applies adds its condition: an `OR` anywhere in the WHERE (such as
+# `$x = NONE OR …`) makes the engine scan the table instead of using the city index.
+FILTERS = {
+    "looking_for": " AND $looking_for IN looking_for",
+    "height_min": " AND height_cm >= $height_min",
+    "height_max": " AND height_cm <= $height_max",
+    "age_min": " AND show_age = true AND public_age >= $age_min",
+    "age_max": " AND show_age = true AND public_age <= $age_max",
+    # Any condition besides `in` and `out` makes it scan user_dance_style too: the level and
+    # role in that style are checked on the styles each card carries.
+    "style": " AND count(SELECT id FROM user_dance_style WHERE in = $parent.owner"
+             " AND out = $style) > 0",
+}
 # Cities read per round trip: the first pages of a dense city need one; sparse filters grow it.
 CITY_BATCH = 40
 
@@ -219,18 +223,18 @@ def nearby(db: Database, user_key: str, f: Filters, limit: int = PAGE) -> Result
         skip = [mine, *s.value("SELECT VALUE out FROM swipe WHERE in = $me", {"me": mine})]
     params = {"me": mine, "skip": skip, "looking_for": f.looking_for or None,
               "height_min": f.height_min, "height_max": f.height_max, "age_min": f.age_min,
-              "age_max": f.age_max, "level": f.level or None, "role": f.role or None,
-              "style": RecordID("dance_style", f.style) if f.style else None}
+              "age_max": f.age_max, "style": RecordID("dance_style", f.style) if f.style else None}
+    sql = CARDS + "".join(FILTERS[name] for name in FILTERS if params[name] is not None)
     cards: list[dict] = []
     start, batch = 0, CITY_BATCH
     while start < len(cities):
         chunk = cities[start:start + batch]
         distance = dict(chunk)
         with db.member(user_key) as s:
-            rows = s.query(CARDS, {**params, "cities": [RecordID("city", c) for c, _ in chunk]})
+            rows = s.query(sql, {**params, "cities": [RecordID("city", c) for c, _ in chunk]})
         for row in rows[0]:
             card = _ranked(row, distance[int(row["city_key"])], f.radius_km)
-            if card and (after is None or (card["_rank"], card["key"]) > after):
+            if card and _style_matches(card["styles"], f) and (after is None or (card["_rank"], card["key"]) > after):
                 cards.append(card)
         start += batch
         batch *= 2
@@ -259,6 +263,13 @@ def _ranked(row: dict, km: float, radius_km: int) -> dict | None:
             return None
         rank = float(band)
     return _card(row, km, rank)
+
+
+def _style_matches(styles: list[dict], f: Filters) -> bool:
+    """Whether she dances ``f.style`` at ``f.level`` in ``f.role`` (both leads and follows)."""
+    return not f.style or any(
+        s["style"] == f.style and (not f.level or s["level"] == f.level)
+        and (not f.role or s["role"] in (f.role, "both")) for s in styles)
 
 
 def _card(row: dict, km: float, rank: float) -> dict:

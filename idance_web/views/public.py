@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, current_app, g, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
                    url_for)
 from flask_login import current_user
 

@@ -8,13 +8,14 @@ import pytest
 from surrealdb import RecordID
 
 from idance_web.db import Database
+from idance_web.services import lookup
 from idance_web.services.lookup import LOOKUP_VERSION, VERSION_ROW, load_lookup, state_code
 from idance_web.services.lookup_data import DANCE_STYLES, SOCIAL_PLATFORMS
 from idance_web.services.places import SEARCH_RANGE, city_prefix_search
 from idance_web.text import fold
 from idance_web.migrate import Runner
 from tests.conftest import make_config
-from tests.lookup_fixture import SMALL_CITIES, load_small_lookup
+from tests.lookup_fixture import SMALL_CITIES, load_small_lookup, small_lookup_tables
 
 TABLES = ("country", "state", "county", "city", "dance_style", "interest", "social_platform")
 INJECTION = "'; REMOVE TABLE city; --"
@@ -188,7 +189,7 @@ def test_version_change_refreshes_without_duplicates(full_db):
 
 
 def test_a_development_server_loads_the_large_tables_in_the_background(monkeypatch):
-    monkeypatch.setattr(lookup, "lookup_tables", lookup.small_lookup_tables)
+    monkeypatch.setattr(lookup, "lookup_tables", small_lookup_tables)
     db = Database(make_config())
     step = lookup.LookupInBackground(db)
     Runner(db, lookup=step).run(log=lambda m: None)
@@ -198,7 +199,7 @@ def test_a_development_server_loads_the_large_tables_in_the_background(monkeypat
     messages = []
     step.start(log=messages.append)
     assert step.done.wait(60)
-    assert counts(db)["city"] == len(lookup.SMALL_CITIES) and counts(db)["state"] > 0
+    assert counts(db)["city"] == len(SMALL_CITIES) and counts(db)["state"] > 0
     assert messages and "in the background" in messages[-1]
     # The version is recorded last: the next start has nothing left to load.
     again = lookup.LookupInBackground(db)
