@@ -97,13 +97,12 @@ def configure_templates(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from .views import (account, auth, discover, groups, health, media, oauth, pages, profile,
-                        public)
-    from .views.site_editor import member_editor
+                        public, site_editor)
 
     for blueprint in (pages.bp, health.bp, auth.bp, account.bp, profile.bp, oauth.bp,
-                      public.bp, media.bp, member_editor, groups.bp, groups.group_site_editor,
-                      discover.bp):
+                      public.bp, media.bp, groups.bp, discover.bp):
         app.register_blueprint(blueprint)
+    site_editor.register(app)  # her own site's editor, and a group's
 
 
 def configure_errors(app: Flask) -> None:

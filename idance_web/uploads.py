@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, request
+from flask import current_app
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from .errors import Invalid
+from .forms.core import stored_image
 from .media import MAX_ALT_CHARS, MediaError, ProcessedImage, process_image, save_image
 from .services import quota
 
@@ -65,27 +66,27 @@ def _process(upload: FileStorage, alt: str) -> ProcessedImage:
 
 
 class FormImages:
-    """The image fields of one submitted form: ``<name>_file``, ``<name>_alt``, ``<name>_remove``.
+    """The image fields of one submitted form (``<name>_file``, ``<name>_alt``, ``<name>_remove``).
 
     ``read`` checks and re-encodes an upload but keeps it in memory; ``store`` writes the
     uploads once the rest of the form is valid, so a refused form leaves no files behind.
     """
 
     def __init__(self) -> None:
-        self._pending: list[tuple[str, ProcessedImage, dict, dict | None]] = []
+        self._pending: list[tuple[str, ProcessedImage]] = []  # (field name, upload)
         self._stored: list[str] = []  # keys this form wrote (not those already there)
 
-    def read(self, name: str, old: dict | None) -> dict | None:
-        """What the field holds now: None (removed), ``old`` (with the new alt text, if any) or
-        the record of a new upload, not stored yet. Raises ``MediaError`` for a refused file."""
-        upload = request.files.get(name + "_file")
-        alt = request.form.get(name + "_alt", "").strip()
-        if request.form.get(name + "_remove"):
+    def read(self, field) -> dict | None:
+        """What an image field (``forms.core.image_field``) holds now: None (removed), the
+        stored image (with the new alt text, if any) or the record of a new upload, not
+        stored yet. Raises ``media.MediaError`` for a refused file."""
+        old, upload, alt = stored_image(field), field.file.data, field.alt.data or ""
+        if field.remove.data:
             return None
         if has_file(upload):
             processed = _process(upload, alt)
             record = processed.record()
-            self._pending.append((name, processed, record, old))
+            self._pending.append((field.name, processed))
             return record
         if old and alt and alt != old.get("alt"):
             return {**old, "alt": alt[:MAX_ALT_CHARS]}
@@ -94,7 +95,7 @@ class FormImages:
     def store(self) -> None:
         """Store the uploads read; ``Invalid`` (field name → reason) if one was refused, and
         nothing is kept then."""
-        for name, processed, _, _ in self._pending:
+        for name, processed in self._pending:
             try:
                 # Same bytes, same key: a file already there may be another record's, not ours.
                 self._stored += _store_counted([processed])
@@ -111,19 +112,3 @@ class FormImages:
             except Exception:  # the refusal matters more; a leftover is only wasted space
                 log.exception("could not remove %s of a refused form", key)
         self._stored.clear()
-
-    def echo(self, data):
-        """``data`` as a refused form shows it again: uploads not kept are replaced by the
-        image they were to replace (lists and dicts are looked through)."""
-        swap = {id(record): old for _, _, record, old in self._pending}
-
-        def back(value):
-            if isinstance(value, list):
-                return [back(v) for v in value]
-            if isinstance(value, dict):
-                if id(value) in swap:
-                    return swap[id(value)]
-                return {k: back(v) for k, v in value.items()}
-            return value
-
-        return back(data)

@@ -1,5 +1,6 @@
 """Groups: the directory (``/groups``), creating one, its page, joining and following, and
-managing it (``/g/<slug>/manage``, with the site editor under ``/g/<slug>/manage/site``).
+managing it (``/g/<slug>/manage``; the site editor under ``/g/<slug>/manage/site`` is
+``site_editor.py``'s).
 
 Views parse, call a service as the signed-in member and render. Manage pages check her role
 first (403), but the database is the guard: every change runs as her. NotFound and NotAllowed
@@ -10,19 +11,16 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from surrealdb import RecordID
 
 from ..errors import Invalid, NotAllowed, NotFound, Refused
 from ..extensions import get_db
-from ..forms import EmptyForm
+from ..forms import IMAGE_SLOTS, EmptyForm, GroupForm, attach_errors, stored_image
 from ..security import safe_next
 from ..services import group_members, groups, social
 from ..services.options import lookup_options
 from ..uploads import FormImages
-from .site_editor import Owner, make_editor
 
 bp = Blueprint("groups", __name__)
-SLOTS = {"logo": "Logo", "cover": "Cover image"}
 
 
 def _viewer() -> str | None:
@@ -64,67 +62,69 @@ def show(slug: str):
 
 # -- creating and editing ---------------------------------------------------------------------
 
-def _parse() -> groups.GroupInput:
-    form = request.form
+def form_data(group: dict) -> dict:
+    """A stored group as the details form holds it."""
+    return {**{k: group.get(k) for k in ("kind", "slug", "name", "description", "logo", "cover",
+                                         "join_mode", "visibility")},
+            "city_query": group.get("city_label") or "", "city_id": group.get("city") or "",
+            "styles": group.get("style_ids") or []}
+
+
+def group_input(form: GroupForm) -> groups.GroupInput:
+    """What she submitted, as the service takes it."""
     return groups.GroupInput(
-        kind=form.get("kind", ""), slug=form.get("slug", ""), name=form.get("name", ""),
-        description=form.get("description", ""), city_id=form.get("city_id", "").strip(),
-        city_query=form.get("city_query", ""), styles=form.getlist("styles")[:50],
-        join_mode=form.get("join_mode", ""), visibility=form.get("visibility", ""))
+        kind=form.kind.data or "", slug=form.slug.data or "", name=form.name.data or "",
+        description=form.description.data or "", city_id=form.city_id.data or "",
+        city_query=form.city_query.data or "", styles=(form.styles.data or [])[:50],
+        join_mode=form.join_mode.data or "", visibility=form.visibility.data or "")
 
 
-def _echo(data: groups.GroupInput, existing: dict | None = None) -> dict:
-    """What she typed, to show the form again."""
-    return {**(existing or {}), "kind": data.kind, "slug": data.slug, "name": data.name,
-            "description": data.description, "city_label": data.city_query,
-            "city": data.city_id or None, "style_ids": data.styles, "join_mode": data.join_mode,
-            "visibility": data.visibility,
-            **{f"{slot}_alt": request.form.get(f"{slot}_alt", "") for slot in SLOTS}}
+def _form(form: GroupForm, group: dict | None = None, choices=None, status: int = 200):
+    form.offer(lookup_options(get_db()))
+    return render_template("groups/form.html", form=form, group=group,
+                           city_choices=choices or []), status
 
 
-def _form(values: dict, errors: dict, choices=None, status: int = 200, group=None):
-    return render_template(
-        "groups/form.html", v=values, errors=errors, city_choices=choices or [], group=group,
-        options=lookup_options(get_db()), kinds=groups.KINDS,
-        join_modes=groups.JOIN_MODES, visibilities=groups.VISIBILITIES, slots=SLOTS,
-        form=EmptyForm()), status
+def _submitted(group: dict | None) -> GroupForm:
+    """The submitted form; a stored logo and cover are what its image fields replace."""
+    return GroupForm(data={slot: (group or {}).get(slot) for slot in IMAGE_SLOTS})
 
 
-def _images(existing: dict | None, images: FormImages) -> tuple[dict, dict, int]:
-    """Read the logo and cover into ``images`` (not stored yet); (slot → image or None to
-    remove, errors, status)."""
-    chosen, errors, status = {}, {}, 400
-    for slot in SLOTS:
-        old = (existing or {}).get(slot)
+def _images(form: GroupForm, images: FormImages) -> tuple[dict, int | None]:
+    """Read the logo and cover into ``images`` (not stored yet): (slot → image, or None to
+    remove it, for the slots that change; the status of a refused file, which becomes an
+    error on its field)."""
+    chosen, status = {}, None
+    for slot in IMAGE_SLOTS:
+        old = stored_image(form[slot])
         try:
-            value = images.read(slot, old)
+            value = images.read(form[slot])
         except Refused as exc:  # a refused upload
-            errors[f"{slot}_file"], status = exc.reason, exc.status
+            attach_errors(form, {slot: exc.reason})
+            status = exc.status
         else:
             if value is not old:
                 chosen[slot] = value
-    return chosen, errors, status
+    return chosen, status
 
 
-def _save(data: groups.GroupInput, existing: dict | None, save):
+def _save(form: GroupForm, group: dict | None, save):
     """Check the form, then store the uploads (none for a form that comes back), then
     ``save(values, images)``, which may still raise ``Invalid`` (a taken address)."""
     images = FormImages()
     try:
-        values = groups.check(get_db(), data, creating=existing is None)
-        chosen, errors, status = _images(existing, images)
-        if not errors:
-            try:
-                images.store()
-            except Invalid as exc:  # keyed by slot; the form's field is <slot>_file
-                errors = {f"{k}_file": v for k, v in exc.fields.items()}
-        if errors:
-            return _form(_echo(data, existing), errors, status=status, group=existing)
+        if not form.validate():
+            raise Invalid({})
+        values = groups.check(get_db(), group_input(form), creating=group is None)
+        chosen, refused = _images(form, images)
+        if refused:
+            return _form(form, group, status=refused)
+        images.store()  # Invalid, keyed by slot, if the quota refuses one
         return save(values, chosen)
     except Invalid as exc:
         images.discard()
-        return _form(_echo(data, existing), exc.fields, exc.choices.get("city"), 400,
-                     group=existing)
+        attach_errors(form, exc.fields, form.error_aliases)
+        return _form(form, group, exc.choices.get("city"), 400)
     except Exception:
         images.discard()  # refused after all (403, a failure): keep no files for it
         raise
@@ -135,15 +135,15 @@ def _save(data: groups.GroupInput, existing: dict | None, save):
 def new():
     """Start a group: she becomes its owner."""
     if request.method == "GET":
-        return _form({"kind": "studio", "join_mode": "request", "visibility": "public"}, {})
+        return _form(GroupForm(data={"kind": "studio", "join_mode": "request",
+                                     "visibility": "public"}))
 
     def save(values, images):
         slug = groups.create_group(get_db(), current_user.key, values, images)
         flash("Your group is ready. Invite members and build its site.", "success")
         return redirect(url_for("groups.manage", slug=slug))
 
-    data = _parse()
-    return _save(data, None, save)
+    return _save(_submitted(None), None, save)
 
 
 @bp.route("/g/<slug>/manage/details", methods=["GET", "POST"])
@@ -153,16 +153,16 @@ def details(slug: str):
     _manager(slug)
     group = groups.get_group(get_db(), slug, current_user.key)
     if request.method == "GET":
-        return _form(group, {}, group=group)
+        return _form(GroupForm(data=form_data(group)), group)
 
     def save(values, images):
         groups.update_group(get_db(), current_user.key, slug, values, images)
         flash("Group details saved.", "success")
         return redirect(url_for("groups.manage", slug=slug))
 
-    data = _parse()
-    data.slug = group["slug"]
-    return _save(data, group, save)
+    form = _submitted(group)
+    form.slug.data = group["slug"]
+    return _save(form, group, save)
 
 
 # -- her own membership and follow -------------------------------------------------------------
@@ -276,12 +276,3 @@ def delete(slug: str):
         return _manage_error(slug, "Only the owner can delete the group.")
     flash("The group is deleted.", "success")
     return redirect(url_for("groups.index"))
-
-
-def _group_owner(group_slug: str, **_) -> Owner:
-    group = _manager(group_slug)
-    return Owner(RecordID("group", group["key"]), "group", group["slug"], group["name"])
-
-
-# `<group_slug>`, not `<slug>`: the editor's own page routes take a `slug` argument.
-group_site_editor = make_editor("group_site", "/g/<group_slug>/manage/site", _group_owner)

@@ -29,15 +29,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from wtforms import EmailField
-from wtforms.validators import DataRequired, Length
 
 from .. import sign_in_providers as providers
 from ..errors import Conflict, NotFound
 from ..extensions import csrf, get_db, limiter
-from ..forms import attach_errors
+from ..forms import OAuthEmailForm, attach_errors
 from ..security import public_origin, safe_next
 from ..services import accounts, identities
 from ..services.identities import ProviderProfile
@@ -51,10 +48,6 @@ APPLE_COOKIE = "idance_apple_tx"
 INVALID = "Sign-in expired or invalid, try again."
 APPLE_NO_COOKIE = ("Your Apple sign-in expired or was started in another browser. "
                    "Start again from the sign-in page.")
-
-
-class OAuthEmailForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=254)])
 
 
 def _label(provider: str) -> str:

@@ -7,59 +7,54 @@ from flask_login import current_user, login_required
 
 from ..errors import Invalid, NotFound, Refused
 from ..extensions import get_db
-from ..forms import EmptyForm
+from ..forms import ProfileForm, ProfileImageForm, attach_errors
 from ..services import places, profiles
-from ..services.options import LEVELS, ROLES, lookup_options
+from ..services.options import lookup_options
 from ..uploads import has_file, store_image
 
 bp = Blueprint("profile", __name__)
-
-STYLE_ROWS_EXTRA = 2
-LINK_ROWS_EXTRA = 2
+SLOTS = ("avatar", "cover")
 
 
-def _rows(prefix: str, names: tuple[str, ...]) -> list[dict]:
-    """Repeated field groups (``styles-0-style``, ``styles-0-level``…) in index order."""
-    rows: dict[int, dict] = {}
-    for key, value in request.form.items():
-        parts = key.split("-")
-        if len(parts) == 3 and parts[0] == prefix and parts[1].isdigit() and parts[2] in names:
-            index = int(parts[1])
-            if index < 50:
-                rows.setdefault(index, {})[parts[2]] = value.strip()
-    return [rows[i] for i in sorted(rows)]
+def form_data(profile: dict) -> dict:
+    """Her stored profile as the editor's fields hold it."""
+    birth = profile.get("birth_date")
+    return {
+        **{k: profile.get(k) for k in ("display_name", "pronouns", "bio", "looking_for",
+                                       "interests", "height_cm", "discoverable",
+                                       "show_distance", "show_age")},
+        "styles": profile.get("styles") or [], "links": profile.get("social_links") or [],
+        "city_query": profile.get("city_label") or "", "city_id": profile.get("city") or "",
+        "birth_date": birth.strftime("%Y-%m-%d") if birth else "",
+        "m": profile.get("measurements") or {},
+    }
 
 
-def parse_profile_form() -> profiles.ProfileInput:
-    form = request.form
+def profile_input(form: ProfileForm) -> profiles.ProfileInput:
+    """What she submitted, as the service takes it."""
     return profiles.ProfileInput(
-        display_name=form.get("display_name", ""),
-        pronouns=form.get("pronouns", ""),
-        bio=form.get("bio", ""),
-        looking_for=form.getlist("looking_for"),
-        styles=_rows("styles", ("style", "level", "role")),
-        interests=form.getlist("interests"),
-        city_id=form.get("city_id", "").strip(),
-        city_query=form.get("city_query", ""),
-        height_cm=form.get("height_cm", ""),
-        birth_date=form.get("birth_date", ""),
-        measurements={k: form.get(f"m_{k}", "") for k in profiles.MEASUREMENTS},
-        social_links=_rows("links", ("platform", "handle")),
-        discoverable="discoverable" in form,
-        show_distance="show_distance" in form,
-        show_age="show_age" in form,
-    )
+        display_name=form.display_name.data or "", pronouns=form.pronouns.data or "",
+        bio=form.bio.data or "", looking_for=form.looking_for.data or [],
+        styles=[row.data for row in form.styles], interests=form.interests.data or [],
+        city_id=form.city_id.data or "", city_query=form.city_query.data or "",
+        height_cm=form.height_cm.data or "", birth_date=form.birth_date.data or "",
+        measurements={k: v or "" for k, v in form.m.data.items()},
+        social_links=[row.data for row in form.links],
+        discoverable=form.discoverable.data, show_distance=form.show_distance.data,
+        show_age=form.show_age.data)
 
 
-def _editor(values: dict, errors: dict | None = None, choices=None, status: int = 200):
-    return render_template(
-        "profile/edit.html", p=values, errors=errors or {}, city_choices=choices or [],
-        options=lookup_options(get_db()), levels=LEVELS, roles=ROLES,
-        looking=profiles.LOOKING_FOR, measurement_fields=profiles.MEASUREMENTS,
-        style_rows=len(values.get("styles") or []) + STYLE_ROWS_EXTRA,
-        link_rows=len(values.get("social_links") or []) + LINK_ROWS_EXTRA,
-        form=EmptyForm(),
-    ), status
+def _editor(profile: dict, form: ProfileForm | None = None, images: dict | None = None,
+            city_choices=None, status: int = 200):
+    """The editor page: ``form`` and ``images`` are the forms as submitted, if one was."""
+    if form is None:
+        form = ProfileForm(formdata=None, data=form_data(profile))
+    form.offer(lookup_options(get_db()))
+    images = {slot: (images or {}).get(slot) or ProfileImageForm(
+        slot, formdata=None, data={"alt": (profile.get(slot) or {}).get("alt", "")})
+        for slot in SLOTS}
+    return render_template("profile/edit.html", p=profile, form=form, images=images,
+                           city_choices=city_choices or []), status
 
 
 @bp.get("/me/profile")
@@ -72,28 +67,18 @@ def edit():
 @bp.post("/me/profile")
 @login_required
 def update():
-    data = parse_profile_form()
+    form = ProfileForm()
     try:
-        profiles.update_profile(get_db(), current_user.key, data)
+        if not form.validate():
+            raise Invalid({})
+        profiles.update_profile(get_db(), current_user.key, profile_input(form))
     except Invalid as exc:
-        # Show what she typed, not what is stored.
-        values = profiles.own_profile(get_db(), current_user.key)
-        values.update(_echo(data))
-        return _editor(values, exc.fields, exc.choices.get("city"), status=400)
+        # The form shows what she typed, not what is stored.
+        attach_errors(form, exc.fields, form.error_aliases)
+        return _editor(profiles.own_profile(get_db(), current_user.key), form,
+                       city_choices=exc.choices.get("city"), status=400)
     flash("Profile saved.", "success")
     return redirect(url_for("account.show"))
-
-
-def _echo(data: profiles.ProfileInput) -> dict:
-    birth = data.birth_date
-    return {
-        "display_name": data.display_name, "pronouns": data.pronouns, "bio": data.bio,
-        "looking_for": data.looking_for, "styles": data.styles, "interests": data.interests,
-        "city_label": data.city_query, "city": data.city_id or None, "height_cm": data.height_cm,
-        "birth_date_text": birth, "measurements": data.measurements,
-        "social_links": data.social_links, "discoverable": data.discoverable,
-        "show_distance": data.show_distance, "show_age": data.show_age,
-    }
 
 
 @bp.get("/api/cities")
@@ -111,24 +96,19 @@ def image_update(slot: str):
     """Upload (or remove) her avatar or cover; refusals come back next to the field."""
     if slot not in profiles.IMAGE_UPDATES:
         raise NotFound("no such image slot")
-    if request.form.get("remove"):
+    form = ProfileImageForm(slot)
+    if form.remove.data:
         profiles.set_image(get_db(), current_user.key, slot, None)
         flash("Image removed.", "success")
         return redirect(url_for("profile.edit"))
-    upload = request.files.get("file")
-    alt = request.form.get("alt", "")
-    if not has_file(upload):
-        return _image_error(slot, "Choose an image to upload.", alt, 400)
     try:
-        image = store_image(upload, alt)
+        if not has_file(form.file.data):
+            raise Refused("Choose an image to upload.", 400)
+        image = store_image(form.file.data, form.alt.data or "")
     except Refused as exc:  # a refused upload
-        return _image_error(slot, exc.reason, alt, exc.status)
+        form.file.errors = [exc.reason]
+        return _editor(profiles.own_profile(get_db(), current_user.key), images={slot: form},
+                       status=exc.status)
     profiles.set_image(get_db(), current_user.key, slot, image)
     flash("Image saved.", "success")
     return redirect(url_for("profile.edit"))
-
-
-def _image_error(slot: str, message: str, alt: str, status: int):
-    values = profiles.own_profile(get_db(), current_user.key)
-    response = _editor(values, {f"{slot}_file": message}, status=status)
-    return response[0], status

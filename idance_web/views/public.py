@@ -17,6 +17,7 @@ from flask_login import current_user
 from ..blocks import REGISTRY
 from ..errors import Invalid, NotFound
 from ..extensions import csrf, get_db, limiter
+from ..forms import ContactForm, attach_errors
 from ..security import public_origin
 from ..services import profiles, public_sites
 from ..services import sitemap as sitemap_pages
@@ -110,17 +111,18 @@ def schedule(username: str | None = None, slug: str | None = None):
 def contact(username: str | None = None, slug: str | None = None):
     """A visitor writes to the owner; the owner's email is never published."""
     kind, name = ("user", username) if username else ("group", slug)
-    form = request.form
-    if form.get("website"):  # the honeypot field people never see
+    form = ContactForm()
+    if form.website.data:  # the honeypot field people never see
         return redirect(request.path.rsplit("/", 1)[0] + "?sent=1", code=303)
     try:
-        send_contact(get_db(), kind, name, form.get("name", ""), form.get("email", ""),
-                     form.get("message", ""))
+        send_contact(get_db(), kind, name, form.name.data or "", form.email.data or "",
+                     form.message.data or "")
     except Invalid as exc:
         # The page with the form is cached and shared: the form comes back on a page of its
         # own, with her words kept and each problem named.
+        attach_errors(form, exc.fields)
         back = f"/@{name}" if kind == "user" else f"/g/{name}"
-        return render_template("public/contact.html", errors=exc.fields, form=form, back=back,
+        return render_template("public/contact.html", form=form, back=back,
                                action=request.path), 400
     target = url_for("public.dancer", username=name) if kind == "user" else url_for(
         "public.group", slug=name)

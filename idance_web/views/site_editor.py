@@ -1,25 +1,36 @@
 """The site editor, for a member's site (``/me/site``) and a group's (``/g/<slug>/manage/site``).
 
-One set of views serves both: ``make_editor`` binds them to a way of finding the site's owner
-from the URL. The database decides who may change the site (``fn::can_manage``).
+One blueprint, registered twice (``register``): as ``site`` under her own address and as
+``group_site`` under a group's. A URL value preprocessor finds whose site the address names
+and keeps it in ``g.site_owner``; links within the editor (``url_for('.edit')``) carry the
+group's address over. The database decides who may change the site (``fn::can_manage``).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Flask, abort, current_app, flash, g, jsonify, redirect,
+                   render_template, request, url_for)
 from flask_login import current_user, login_required
 from surrealdb import RecordID
 
 from ..blocks import REGISTRY, types_for, validate
 from ..errors import Conflict, Invalid, NotAllowed, NotFound, Refused
 from ..extensions import get_db
-from ..forms import EmptyForm
-from ..services import public_sites, sites
+from ..forms import EmptyForm, PageForm, SettingsForm, attach_errors, block_form, stored_image
+from ..forms.site import stored_block_images
+from ..services import groups, public_sites, sites
 from ..uploads import FormImages
+
+bp = Blueprint("site", __name__)
+
+
+def register(app: Flask) -> None:
+    """Serve the editor for her own site and for a group's."""
+    app.register_blueprint(bp, url_prefix="/me/site")
+    # `<group_slug>`, not `<slug>`: the editor's own page routes take a `slug` argument.
+    app.register_blueprint(bp, name="group_site", url_prefix="/g/<group_slug>/manage/site")
 
 
 @dataclass
@@ -36,276 +47,294 @@ class Owner:
         return f"/@{self.name}" if self.table == "user" else f"/g/{self.name}"
 
 
-def _parse_block(kind: str, existing: dict, images: FormImages) -> tuple[dict, dict[str, str]]:
-    """The submitted block form as raw data for ``blocks.validate``, and upload errors.
+@bp.url_value_preprocessor
+def _find_owner(endpoint, values) -> None:
+    """Whose site the address names, in ``g.site_owner``: hers, or a group's she manages
+    (NotFound / NotAllowed otherwise). A visitor is sent to sign in first (below)."""
+    slug = (values or {}).pop("group_slug", None)
+    if not current_user.is_authenticated:
+        return
+    if slug is None:
+        g.site_owner = Owner(RecordID("user", current_user.key), "user", current_user.username,
+                             current_user.display_name)
+    else:
+        group = groups.managed_group(get_db(), current_user.key, slug)
+        g.site_owner = Owner(RecordID("group", group["key"]), "group", group["slug"],
+                             group["name"])
+
+
+@bp.url_defaults
+def _keep_owner(endpoint, values) -> None:
+    """Links within a group's editor keep the group's address."""
+    owner = g.get("site_owner")
+    if owner is not None and owner.table == "group" and \
+            current_app.url_map.is_endpoint_expecting(endpoint, "group_slug"):
+        values.setdefault("group_slug", owner.name)
+
+
+@bp.before_request
+@login_required
+def _members_only() -> None:
+    """Every page here is for signed-in members."""
+
+
+def _site() -> dict:
+    """The site being edited; NotFound while its owner has none."""
+    site = sites.get_site(get_db(), current_user.key, g.site_owner.record)
+    if site is None:
+        raise NotFound("no site yet")
+    return site
+
+
+def _draft_page(site: dict) -> str | None:
+    """The ``page`` the request names, if the draft has it (blocks elsewhere are never shown)."""
+    page = request.values.get("page", "home")
+    return page if page in {p["slug"] for p in site["draft"].get("pages", [])} else None
+
+
+def _editor(site: dict | None, status: int = 200, page_form: PageForm | None = None,
+            settings_form: SettingsForm | None = None):
+    """The editor page; ``page_form`` or ``settings_form`` as submitted, if one came back."""
+    owner = g.site_owner
+    page = request.args.get("page") or "home"
+    pages = site["draft"].get("pages", []) if site else []
+    if site and page not in {p["slug"] for p in pages}:
+        page = "home"
+    blocks = sites.editor_blocks(get_db(), current_user.key, site["id"], page) if site else []
+    draft = site["draft"] if site else {}
+    seo = draft.get("seo") or {}
+    settings_form = settings_form or SettingsForm(formdata=None, data={
+        "theme": draft.get("theme"), "font": draft.get("font"),
+        "seo_title": seo.get("title") or "", "seo_description": seo.get("description") or ""})
+    return render_template(
+        "site/editor.html", owner=owner, site=site, page=page, pages=pages, blocks=blocks,
+        block_types=types_for(owner.table), registry=REGISTRY, form=EmptyForm(),
+        page_form=page_form or PageForm(formdata=None), settings_form=settings_form), status
+
+
+@bp.get("")
+def edit():
+    return _editor(sites.get_site(get_db(), current_user.key, g.site_owner.record))
+
+
+@bp.post("/create")
+def create():
+    try:
+        sites.create_site(get_db(), current_user.key, g.site_owner.record)
+    except NotFound as exc:  # a site she may not manage
+        raise NotAllowed("site not created") from exc
+    flash("Your site is ready to build. Add a first block.", "success")
+    return redirect(url_for(".edit"))
+
+
+# -- blocks ------------------------------------------------------------------------------------
+
+def _block_page(form, kind: str, page: str, key: str | None = None, stored: int = 0,
+                status: int = 200):
+    """The block form page; ``stored`` is how many of its rows hold saved entries."""
+    if "items" in form:
+        form["items"].pad()
+    return render_template("site/block_form.html", block=REGISTRY[kind], page=page, form=form,
+                           key=key, stored=stored), status
+
+
+def _block_input(form, kind: str, images: FormImages) -> tuple[dict, dict[str, str]]:
+    """The submitted block as raw data for ``blocks.validate``, and refused uploads.
 
     New uploads are read into ``images``, not stored: the caller stores them once the block
-    is valid.
+    is valid. A removed row (``items-N-remove``) is left out.
     """
+    refused: dict[str, str] = {}
+
+    def value(field, spec):
+        if spec.kind != "image":
+            return field.data
+        try:
+            return images.read(field)
+        except Refused as exc:  # a refused upload: the stored image stays
+            refused[field.name] = exc.reason
+            return stored_image(field)
+
     spec = REGISTRY[kind]
-    raw, upload_errors = {}, {}
-
-    def image(name: str, old: dict | None) -> dict | None:
-        try:
-            return images.read(name, old)
-        except Refused as exc:  # a refused upload
-            upload_errors[name] = exc.reason
-            return old
-
-    for field in spec.fields:
-        if field.kind == "image":
-            raw[field.name] = image(field.name, existing.get(field.name))
-        else:
-            raw[field.name] = request.form.get(field.name, "")
+    raw = {f.name: value(form[f.name], f) for f in spec.fields}
     if spec.items is not None:
-        old_items = existing.get("items", [])
-        items = []
-        for i in range(spec.items.max + 2):
-            prefix = f"items-{i}-"
-            if not any(k.startswith(prefix) for k in (*request.form, *request.files)):
-                continue
-            if request.form.get(prefix + "remove"):
-                continue
-            entry = {}
-            for field in spec.items.fields:
-                if field.kind == "image":
-                    old = old_items[i].get(field.name) if i < len(old_items) else None
-                    entry[field.name] = image(prefix + field.name, old)
-                else:
-                    entry[field.name] = request.form.get(prefix + field.name, "")
-            items.append(entry)
-        raw["items"] = items
-    return raw, upload_errors
+        raw["items"] = [{f.name: value(row[f.name], f) for f in spec.items.fields}
+                        for row in form["items"] if not row.remove.data]
+    return raw, refused
 
 
-def make_editor(name: str, prefix: str, resolve: Callable[..., Owner]) -> Blueprint:
-    """An editor blueprint under ``prefix``; ``resolve(**view_args)`` finds the owner."""
-    bp = Blueprint(name, __name__, url_prefix=prefix)
-    prefix_args = set(re.findall(r"<(?:[^:<>]+:)?(\w+)>", prefix))  # "<group_slug>" → group_slug
-
-    def context(**view_args):
-        owner = resolve(**view_args)
-        site = sites.get_site(get_db(), current_user.key, owner.record)
-        return owner, site
-
-    def here(endpoint: str, **kw) -> str:
-        """A URL of this editor for the same owner: only the prefix's arguments are carried
-        over (a block's ``key`` or ``action`` in this request's URL is not the next one's)."""
-        owner_args = {k: v for k, v in request.view_args.items() if k in prefix_args}
-        return url_for(f"{name}.{endpoint}", **owner_args, **kw)
-
-    def render_editor(owner, site, status=200, **extra):
-        page = request.args.get("page") or extra.pop("page", "home")
-        pages = site["draft"].get("pages", []) if site else []
-        if site and page not in {p["slug"] for p in pages}:
-            page = "home"
-        blocks = sites.editor_blocks(get_db(), current_user.key, site["id"], page) if site else []
-        return render_template(
-            "site/editor.html", owner=owner, site=site, page=page, pages=pages, blocks=blocks,
-            block_types=types_for(owner.table), registry=REGISTRY, themes=sites.THEMES,
-            fonts=sites.FONTS, form=EmptyForm(), here=here, errors=extra.pop("errors", {}),
-            **extra), status
-
-    @bp.get("")
-    @login_required
-    def edit(**view_args):
-        owner, site = context(**view_args)
-        return render_editor(owner, site)
-
-    @bp.post("/create")
-    @login_required
-    def create(**view_args):
-        owner = resolve(**view_args)
+def _submit_block(kind: str, page: str, key: str | None, stored: dict, save):
+    """Check the block form, store its uploads, then ``save(data)``; None once saved, else
+    the form again (with nothing stored)."""
+    form = block_form(kind)(data=stored_block_images(kind, stored))
+    rows = len(stored.get("items") or [])
+    images = FormImages()
+    try:
+        if not form.validate():
+            raise Invalid({})
+        raw, refused = _block_input(form, kind, images)
         try:
-            sites.create_site(get_db(), current_user.key, owner.record)
-        except NotFound as exc:  # a site she may not manage
-            raise NotAllowed("site not created") from exc
-        flash("Your site is ready to build. Add a first block.", "success")
-        return redirect(here("edit"))
-
-    def _site_or_404(**view_args):
-        owner, site = context(**view_args)
-        if site is None:
-            raise NotFound("no site yet")
-        return owner, site
-
-    def draft_page(site) -> str | None:
-        """The ``page`` the request names, if the draft has it (blocks elsewhere are never shown)."""
-        page = request.values.get("page", "home")
-        return page if page in {p["slug"] for p in site["draft"].get("pages", [])} else None
-
-    def submit_block(owner, kind, page, key, existing, save):
-        """Check the block form, store its uploads, then ``save(data)``; None once saved, else
-        the form again (with nothing stored)."""
-        images = FormImages()
-        raw, errors = _parse_block(kind, existing, images)
-        try:
-            data = validate(kind, raw, owner.table)
-            if errors:
-                raise Invalid(errors)
-            images.store()
+            data = validate(kind, raw, g.site_owner.table)
         except Invalid as exc:
-            return _block_form(owner, kind, page, images.echo(raw), {**exc.fields, **errors},
-                               key, 400)
-        try:
-            save(data)
-        except Conflict:
-            images.discard()
-            return _block_form(owner, kind, page, images.echo(raw), {"kind": "Try again."},
-                               key, 409)
-        except Exception:
-            images.discard()
-            raise
-        return None
-
-    def _block_form(owner, kind, page, data, errors, key, status=200):
-        return render_template(
-            "site/block_form.html", owner=owner, block=REGISTRY[kind], page=page, data=data,
-            errors=errors, key=key, form=EmptyForm(), here=here), status
-
-    @bp.route("/blocks/new", methods=["GET", "POST"])
-    @login_required
-    def block_new(**view_args):
-        owner, site = _site_or_404(**view_args)
-        kind = request.values.get("kind", "")
-        page = draft_page(site)
-        if page is None:
-            flash("That page does not exist.", "error")
-            return redirect(here("edit"))
-        if kind not in {b.name for b in types_for(owner.table)}:
-            flash("Choose a block type from the list.", "error")
-            return redirect(here("edit", page=page))
-        if request.method == "POST":
-            refused = submit_block(owner, kind, page, None, {}, lambda data: sites.add_block(
-                get_db(), current_user.key, site["id"], page, kind, data))
-            if refused:
-                return refused
-            flash(f"{REGISTRY[kind].label} added.", "success")
-            return redirect(here("edit", page=page))
-        return _block_form(owner, kind, page, {}, {}, None)
-
-    @bp.route("/blocks/<key>", methods=["GET", "POST"])
-    @login_required
-    def block_edit(key: str, **view_args):
-        owner, site = _site_or_404(**view_args)
-        block = sites.get_block(get_db(), current_user.key, site["id"], key)
-        if request.method == "POST":
-            refused = submit_block(
-                owner, block["kind"], block["page"], key, block["data"],
-                lambda data: sites.update_block(get_db(), current_user.key, site["id"], key, data))
-            if refused:
-                return refused
-            flash("Block saved. Publish to show it to visitors.", "success")
-            return redirect(here("edit", page=block["page"]))
-        return _block_form(owner, block["kind"], block["page"], block["data"], {}, key)
-
-    @bp.post("/blocks/<key>/<action>")
-    @login_required
-    def block_action(key: str, action: str, **view_args):
-        _, site = _site_or_404(**view_args)
-        db, me, sid = get_db(), current_user.key, site["id"]
-        block = sites.get_block(db, me, sid, key)
-        if action in ("up", "down"):
-            sites.move_block(db, me, sid, key, -1 if action == "up" else 1)
-        elif action == "duplicate":
-            sites.duplicate_block(db, me, sid, key)
-        elif action in ("hide", "show"):
-            sites.set_hidden(db, me, sid, key, action == "hide")
-        elif action == "delete":
-            sites.delete_block(db, me, sid, key)
-        else:
-            raise NotFound("no such action")
-        return redirect(here("edit", page=block["page"]) + f"#block-{key}")
-
-    @bp.post("/reorder")
-    @login_required
-    def reorder(**view_args):
-        """Drag and drop: the page's block keys in their new order."""
-        _, site = _site_or_404(**view_args)
-        page = draft_page(site)
-        if page is None:
-            raise NotFound("no such page")
-        keys = request.form.getlist("keys")[:500]
-        try:
-            sites.reorder(get_db(), current_user.key, site["id"], page, keys)
-        except NotFound:
-            abort(400, "A block in that order does not exist.")
-        if request.accept_mimetypes.best == "application/json":
-            return jsonify({"ok": True})
-        return redirect(here("edit", page=page))
-
-    @bp.post("/pages")
-    @login_required
-    def page_add(**view_args):
-        owner, site = _site_or_404(**view_args)
-        slug, title = request.form.get("slug", ""), request.form.get("title", "")
-        try:
-            sites.add_page(get_db(), current_user.key, site, slug, title)
-        except Invalid as exc:
-            return render_editor(owner, site, 400, errors=exc.fields,
-                                 new_page={"slug": slug, "title": title})
-        return redirect(here("edit", page=slug.strip().lower()))
-
-    @bp.post("/pages/<slug>/delete")
-    @login_required
-    def page_delete(slug: str, **view_args):
-        _, site = _site_or_404(**view_args)
-        try:
-            sites.remove_page(get_db(), current_user.key, site, slug)
-        except Invalid as exc:
-            flash(" ".join(exc.fields.values()), "error")
-        return redirect(here("edit"))
-
-    @bp.post("/settings")
-    @login_required
-    def settings(**view_args):
-        owner, site = _site_or_404(**view_args)
-        seo = {"title": request.form.get("seo_title", ""),
-               "description": request.form.get("seo_description", "")}
-        try:
-            sites.update_settings(get_db(), current_user.key, site,
-                                  request.form.get("theme", ""), request.form.get("font", ""), seo)
-        except Invalid as exc:
-            return render_editor(owner, site, 400, errors=exc.fields)
-        flash("Settings saved. Publish to show them to visitors.", "success")
-        return redirect(here("edit"))
-
-    @bp.post("/publish")
-    @login_required
-    def publish(**view_args):
-        _, site = _site_or_404(**view_args)
-        sites.publish_site(get_db(), current_user.key, site["id"])
-        flash("Published: visitors now see this version.", "success")
-        return redirect(here("edit"))
-
-    @bp.post("/unpublish")
-    @login_required
-    def unpublish(**view_args):
-        _, site = _site_or_404(**view_args)
-        sites.unpublish_site(get_db(), current_user.key, site["id"])
-        flash("Your site is offline. Publish again to bring it back.", "success")
-        return redirect(here("edit"))
-
-    @bp.get("/preview")
-    @bp.get("/preview/<page>")
-    @login_required
-    def preview(page: str = "home", **view_args):
-        """The draft, exactly as visitors will see it once published (never cached)."""
-        owner = resolve(**view_args)
-        data = public_sites.load_page(get_db(), owner.table, owner.name, page,
-                                      draft_for=current_user.key)
-        if data is None:
-            raise NotFound("no such page")
-        response = render_template("public/site.html", site=data, registry=REGISTRY,
-                                   canonical=owner.public_path, preview=True)
-        return response, 200, {"Cache-Control": "private, no-store"}
-
-    return bp
+            raise Invalid({**exc.fields, **refused}) from exc
+        if refused:
+            raise Invalid(refused)
+        images.store()
+    except Invalid as exc:
+        attach_errors(form, exc.fields)
+        return _block_page(form, kind, page, key, rows, 400)
+    try:
+        save(data)
+    except Conflict:
+        images.discard()
+        attach_errors(form, {"kind": "Try again."})
+        return _block_page(form, kind, page, key, rows, 409)
+    except Exception:
+        images.discard()
+        raise
+    return None
 
 
-def _me(**_) -> Owner:
-    return Owner(RecordID("user", current_user.key), "user", current_user.username,
-                 current_user.display_name)
+@bp.route("/blocks/new", methods=["GET", "POST"])
+def block_new():
+    site = _site()
+    kind = request.values.get("kind", "")
+    page = _draft_page(site)
+    if page is None:
+        flash("That page does not exist.", "error")
+        return redirect(url_for(".edit"))
+    if kind not in {b.name for b in types_for(g.site_owner.table)}:
+        flash("Choose a block type from the list.", "error")
+        return redirect(url_for(".edit", page=page))
+    if request.method == "POST":
+        refused = _submit_block(kind, page, None, {}, lambda data: sites.add_block(
+            get_db(), current_user.key, site["id"], page, kind, data))
+        if refused:
+            return refused
+        flash(f"{REGISTRY[kind].label} added.", "success")
+        return redirect(url_for(".edit", page=page))
+    return _block_page(block_form(kind)(formdata=None), kind, page)
 
 
-member_editor = make_editor("site", "/me/site", _me)
+@bp.route("/blocks/<key>", methods=["GET", "POST"])
+def block_edit(key: str):
+    site = _site()
+    block = sites.get_block(get_db(), current_user.key, site["id"], key)
+    kind, page, stored = block["kind"], block["page"], block["data"]
+    if request.method == "POST":
+        refused = _submit_block(kind, page, key, stored, lambda data: sites.update_block(
+            get_db(), current_user.key, site["id"], key, data))
+        if refused:
+            return refused
+        flash("Block saved. Publish to show it to visitors.", "success")
+        return redirect(url_for(".edit", page=page))
+    return _block_page(block_form(kind)(formdata=None, data=stored), kind, page, key,
+                       len(stored.get("items") or []))
+
+
+BLOCK_ACTIONS = {
+    "up": lambda db, me, sid, key: sites.move_block(db, me, sid, key, -1),
+    "down": lambda db, me, sid, key: sites.move_block(db, me, sid, key, 1),
+    "duplicate": sites.duplicate_block,
+    "hide": lambda db, me, sid, key: sites.set_hidden(db, me, sid, key, True),
+    "show": lambda db, me, sid, key: sites.set_hidden(db, me, sid, key, False),
+    "delete": sites.delete_block,
+}
+
+
+@bp.post("/blocks/<key>/<action>")
+def block_action(key: str, action: str):
+    site = _site()
+    db, me, sid = get_db(), current_user.key, site["id"]
+    block = sites.get_block(db, me, sid, key)
+    if action not in BLOCK_ACTIONS:
+        raise NotFound("no such action")
+    BLOCK_ACTIONS[action](db, me, sid, key)
+    return redirect(url_for(".edit", page=block["page"]) + f"#block-{key}")
+
+
+@bp.post("/reorder")
+def reorder():
+    """Drag and drop: the page's block keys in their new order."""
+    site = _site()
+    page = _draft_page(site)
+    if page is None:
+        raise NotFound("no such page")
+    keys = request.form.getlist("keys")[:500]
+    try:
+        sites.reorder(get_db(), current_user.key, site["id"], page, keys)
+    except NotFound:
+        abort(400, "A block in that order does not exist.")
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"ok": True})
+    return redirect(url_for(".edit", page=page))
+
+
+# -- pages, look, publishing --------------------------------------------------------------------
+
+@bp.post("/pages")
+def page_add():
+    site, form = _site(), PageForm()
+    try:
+        if not form.validate():
+            raise Invalid({})
+        sites.add_page(get_db(), current_user.key, site, form.slug.data or "",
+                       form.title.data or "")
+    except Invalid as exc:
+        attach_errors(form, exc.fields)
+        return _editor(site, 400, page_form=form)
+    return redirect(url_for(".edit", page=(form.slug.data or "").strip().lower()))
+
+
+@bp.post("/pages/<slug>/delete")
+def page_delete(slug: str):
+    site = _site()
+    try:
+        sites.remove_page(get_db(), current_user.key, site, slug)
+    except Invalid as exc:
+        flash(" ".join(exc.fields.values()), "error")
+    return redirect(url_for(".edit"))
+
+
+@bp.post("/settings")
+def settings():
+    site, form = _site(), SettingsForm()
+    seo = {"title": form.seo_title.data or "", "description": form.seo_description.data or ""}
+    try:
+        if not form.validate():
+            raise Invalid({})
+        sites.update_settings(get_db(), current_user.key, site, form.theme.data or "",
+                              form.font.data or "", seo)
+    except Invalid as exc:
+        attach_errors(form, exc.fields)
+        return _editor(site, 400, settings_form=form)
+    flash("Settings saved. Publish to show them to visitors.", "success")
+    return redirect(url_for(".edit"))
+
+
+@bp.post("/publish")
+def publish():
+    sites.publish_site(get_db(), current_user.key, _site()["id"])
+    flash("Published: visitors now see this version.", "success")
+    return redirect(url_for(".edit"))
+
+
+@bp.post("/unpublish")
+def unpublish():
+    sites.unpublish_site(get_db(), current_user.key, _site()["id"])
+    flash("Your site is offline. Publish again to bring it back.", "success")
+    return redirect(url_for(".edit"))
+
+
+@bp.get("/preview")
+@bp.get("/preview/<page>")
+def preview(page: str = "home"):
+    """The draft, exactly as visitors will see it once published (never cached)."""
+    owner = g.site_owner
+    data = public_sites.load_page(get_db(), owner.table, owner.name, page,
+                                  draft_for=current_user.key)
+    if data is None:
+        raise NotFound("no such page")
+    response = render_template("public/site.html", site=data, registry=REGISTRY,
+                               canonical=owner.public_path, preview=True)
+    return response, 200, {"Cache-Control": "private, no-store"}

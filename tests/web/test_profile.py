@@ -126,6 +126,30 @@ def test_an_ambiguous_city_offers_a_choice(alice, db):
     assert save(alice, city_query="Berlin", city_id="5083330").status_code == 302
 
 
+def test_without_javascript_the_city_she_picks_beats_the_empty_hidden_field(alice, db):
+    with db.system() as s:
+        s.query("CREATE city:5083330 SET name = 'Berlin', name_key = 'berlin', "
+                "country = country:US, population = 10000, point = (-71.18, 44.47), "
+                "vector = [-0.23, -0.69, 0.70]")
+    html = save(alice, city_query="Berlin").get_data(as_text=True)
+    assert html.index('type="hidden" value=""') < html.index('type="radio" name="city_id"')
+    # A browser sends the type-ahead's hidden city_id (empty) first, then the radio button.
+    assert save(alice, city_query="Berlin", city_id=["", "5083330"]).status_code == 302
+    with db.system() as s:
+        assert s.value("SELECT VALUE record::id(city) FROM profile "
+                       "WHERE owner.username = 'alice'") == [5083330]
+
+
+@pytest.mark.parametrize("name", ["styles-²-style", "styles-1e9-style", "styles--1-style",
+                                  "styles-99999999999999999999-style", "links-٣-handle"])
+def test_a_row_number_that_is_no_plain_number_is_ignored(alice, db, name):
+    assert save(alice, **{name: "moonwalk"}).status_code == 302
+    with db.system() as s:
+        styles = s.value("SELECT VALUE record::id(out) FROM user_dance_style WHERE in = $me",
+                         {"me": member_id(db, "alice")})
+    assert sorted(styles) == ["bachata", "salsa"]
+
+
 def test_others_see_only_public_parts_and_a_rounded_distance(alice, bob, db):
     save(alice, show_age="on")
     save(bob, city_query="Paris", display_name="Bob", birth_date="1985-02-03", m_waist_cm="80")

@@ -1,0 +1,13 @@
+"""Forms: one WTForms class per form, rendered by the macros in ``_macros/form.html``.
+
+Forms parse and render; rules that need the database live in the services, which raise
+``Invalid``; ``attach_errors`` shows those reasons next to the fields they name.
+"""
+
+from .account import (DeleteForm, EmailForm, EmptyForm, LoginForm,  # noqa: F401
+                      OAuthEmailForm, PasswordForm, SignupForm)
+from .core import attach_errors, stored_image  # noqa: F401
+from .discover import DiscoverForm, ReportForm  # noqa: F401
+from .groups import IMAGE_SLOTS, GroupForm  # noqa: F401
+from .profile import ProfileForm, ProfileImageForm  # noqa: F401
+from .site import ContactForm, PageForm, SettingsForm, block_form  # noqa: F401

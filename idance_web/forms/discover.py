@@ -1,0 +1,36 @@
+"""Discovery's filters and the report form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+def _blank_to_none(value):
+    return None if value in ("", None) else value
+
+
+class DiscoverForm(FlaskForm):
+    """The discovery filters: a GET form, so a search is a shareable address."""
+
+    class Meta:
+        csrf = False
+
+    radius_km = IntegerField("Within (km)", default=50)
+    style = SelectField("Dance style", choices=[], default="")
+    level = SelectField("Level in that style", choices=[], default="")
+    role = SelectField("Role in that style", choices=[], default="")
+    looking_for = SelectField("Looking for", choices=[], default="")
+    age_min = IntegerField("Age from", filters=[_blank_to_none], validators=[Optional()])
+    age_max = IntegerField("Age to", filters=[_blank_to_none], validators=[Optional()])
+    height_min = IntegerField("Height from (cm)", filters=[_blank_to_none], validators=[Optional()])
+    height_max = IntegerField("Height to (cm)", filters=[_blank_to_none], validators=[Optional()])
+    travel_city = HiddenField()
+    travel_query = StringField("Travel to (VIP)", validators=[Length(max=100)])
+    after = HiddenField()
+
+
+class ReportForm(FlaskForm):
+    reason = SelectField("Reason", choices=[], validators=[DataRequired("Choose a reason.")])
+    note = TextAreaField("What happened (optional)", validators=[Length(max=1000)])
