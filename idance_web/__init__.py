@@ -60,7 +60,8 @@ def configure_settings(app: Flask, config: Config | None) -> None:
 
 
 def configure_database(app: Flask) -> None:
-    from .media import Decoders, storage_from_config
+    from .media import Decoders
+    from .storage import storage_from_config
     from .page_cache import PublicCache
     from .realtime import Hub
 

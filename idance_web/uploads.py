@@ -10,7 +10,8 @@ from werkzeug.datastructures import FileStorage
 
 from .errors import Invalid
 from .forms.core import stored_image
-from .media import MAX_ALT_CHARS, MediaError, ProcessedImage, process_image, save_image
+from .media import MAX_ALT_CHARS, MediaError, ProcessedImage, process_image
+from .storage import save_image
 from .services import quota
 
 log = logging.getLogger(__name__)

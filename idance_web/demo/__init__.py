@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..config import Config
 from ..db import Database
-from ..media import storage_from_config
+from ..storage import storage_from_config
 from .discovery import load_demo_discovery
 from .groups import load_demo_groups
 from .members import DEMO_PASSWORD, DemoRefused, load_demo_members

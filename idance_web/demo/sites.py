@@ -19,7 +19,8 @@ from PIL import Image, ImageDraw
 from surrealdb import RecordID
 
 from ..db import Database
-from ..media import process_image, save_image
+from ..media import process_image
+from ..storage import save_image
 from ..services import sites
 from ..services.options import LEVELS
 from .members import MEMBER_COUNT

@@ -46,8 +46,14 @@ def set_following(db: Database, user_key: str, username: str, follow: bool) -> N
             s.query("DELETE follow WHERE in = $me AND out = $other", {"me": me, "other": other})
 
 
-def follow_lists(db: Database, viewer_key: str | None, target: RecordID) -> dict:
-    """Followers (and, for a dancer, whom she follows) of ``target``, newest first."""
+def follow_lists(db: Database, viewer_key: str | None, target: RecordID | tuple[str, str]) -> dict:
+    """Followers (and, for a dancer, whom she follows) of ``target`` (a record, or a
+    ``(table, key)`` pair of ``user`` or ``group``), newest first."""
+    if isinstance(target, tuple):
+        table, key = target
+        if table not in ("user", "group"):
+            raise NotFound("nothing to follow there")
+        target = RecordID(table, key)
     identity = db.member(viewer_key) if viewer_key else db.visitor()
     with identity as s:
         followers, following = s.query(

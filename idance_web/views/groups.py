@@ -54,7 +54,7 @@ def index():
 def show(slug: str):
     """A group's own page in the app (never cached: it shows her role and buttons)."""
     group = groups.get_group(get_db(), slug, _viewer())
-    followers = social.follow_lists(get_db(), _viewer(), RecordID("group", group["key"]))
+    followers = social.follow_lists(get_db(), _viewer(), ("group", group["key"]))
     return render_template("groups/show.html", g=group, kinds=groups.KINDS,
                            join_modes=groups.JOIN_MODES, form=EmptyForm(),
                            followers=followers["followers"])

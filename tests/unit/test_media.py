@@ -15,9 +15,9 @@ from PIL import GifImagePlugin, Image, ImageCms, ImageFile, PngImagePlugin
 
 from idance_web.media import (
     KEY_PATTERN, ImageTooLarge, InvalidAlt, MediaError, MediaNotFound,
-    StorageError, UnsupportedImage, UploadTooLarge, guess_served_content_type,
-    process_image,
+    StorageError, UnsupportedImage, UploadTooLarge, process_image,
 )
+from idance_web.storage import guess_served_content_type
 
 MB = 1_048_576
 ACCEPTED = "JPEG, PNG, WebP or GIF"

@@ -9,14 +9,8 @@ import pytest
 
 from idance_web import media
 from idance_web.config import Config, ConfigError
-from idance_web.media import (
-    LocalStorage,
-    MediaNotFound,
-    S3Storage,
-    StorageError,
-    save_image,
-    storage_from_config,
-)
+from idance_web.media import MediaNotFound, StorageError
+from idance_web.storage import LocalStorage, S3Storage, save_image, storage_from_config
 from tests.unit.test_media import encode, noise, process
 
 WEBP_KEY = "img/ab/" + "c" * 62 + ".webp"
