@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import sign_up
+from tests.fixtures.browser import sign_up
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ from markupsafe import escape
 from idance_web.blocks import REGISTRY, validate
 from idance_web.services.demo import MEMBER_COUNT, load_demo
 from idance_web.services.demo_sites import DRAFT_ONLY_TITLE, HIDDEN_TITLE, load_demo_sites
-from tests.conftest import make_config
+from tests.fixtures.app import make_config
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from idance_web.media import (
     save_image,
     storage_from_config,
 )
-from tests.unit.test_media import encode, noise, process
+from tests.fixtures.images import encode, noise, process
 
 WEBP_KEY = "img/ab/" + "c" * 62 + ".webp"
 
