@@ -33,8 +33,8 @@ from idance_web import create_app  # noqa: E402
 from idance_web.config import Config  # noqa: E402
 from idance_web.migrate import Runner  # noqa: E402
 from idance_web.page_cache import FOLLOWED  # noqa: E402
-from idance_web.services.demo import load_demo  # noqa: E402
-from idance_web.services.lookup import load_small_lookup  # noqa: E402
+from idance_web.demo import load_demo  # noqa: E402
+from tests.lookup_fixture import load_small_lookup  # noqa: E402
 
 PAGE = "/@ana-dubois"
 MEMBER = "demo_000"

@@ -46,7 +46,7 @@ from idance_web import create_app  # noqa: E402
 from idance_web.blocks import validate  # noqa: E402
 from idance_web.config import Config  # noqa: E402
 from idance_web.migrate import Runner  # noqa: E402
-from idance_web.services.lookup import load_small_lookup  # noqa: E402
+from tests.lookup_fixture import load_small_lookup  # noqa: E402
 
 PASSWORD = "bench-password-2026"
 BATCH = 500

@@ -41,7 +41,7 @@ from PIL import Image  # noqa: E402
 from idance_web import create_app  # noqa: E402
 from idance_web.config import Config  # noqa: E402
 from idance_web.migrate import Runner  # noqa: E402
-from idance_web.services.lookup import load_small_lookup  # noqa: E402
+from tests.lookup_fixture import load_small_lookup  # noqa: E402
 
 MB = 1024 * 1024
 PASSWORD = "correct horse battery"

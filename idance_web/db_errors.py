@@ -31,7 +31,8 @@ _FIELD = re.compile(r"for field `(\w+)`")
 # The engine's own phrases for a refused identity or action (checked after the patterns that
 # quote values, so a value such as "William" cannot turn a type error into a refusal).
 _REFUSED = ("not allowed", "there was a problem with authentication", "the token has expired",
-            "no such member", "not the visitor", "not the worker", "iam error")
+            "no such member", "not the visitor", "not the worker", "iam error",
+            "wrong email or password")
 _NOT_EXECUTED = "not executed due to a failed transaction"
 
 

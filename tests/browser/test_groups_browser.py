@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import sign_up
+from tests.fixtures.browser import sign_up
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from idance_web.blocks import REGISTRY, validate
 from idance_web.demo import load_demo
 from idance_web.demo.members import MEMBER_COUNT
 from idance_web.demo.sites import DRAFT_ONLY_TITLE, HIDDEN_TITLE, load_demo_sites
-from tests.conftest import make_config
+from tests.fixtures.app import make_config
 
 
 @pytest.fixture

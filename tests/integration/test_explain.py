@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AuthActions, csrf_token
-from tests.web.sites.conftest import Editor
+from tests.fixtures.auth import AuthActions, csrf_token
+from tests.fixtures.sites import Editor
 
 APP = Path(__file__).resolve().parents[2] / "idance_web"
 NOT_REQUESTS = {"migrate.py", "schema_doc.py"}

@@ -14,7 +14,7 @@ from idance_web.services.lookup_data import DANCE_STYLES, SOCIAL_PLATFORMS
 from idance_web.services.places import SEARCH_RANGE, city_prefix_search
 from idance_web.text import fold
 from idance_web.migrate import Runner
-from tests.conftest import make_config
+from tests.fixtures.app import make_config
 from tests.lookup_fixture import SMALL_CITIES, load_small_lookup, small_lookup_tables
 
 TABLES = ("country", "state", "county", "city", "dance_style", "interest", "social_platform")
@@ -96,17 +96,17 @@ def test_small_lookup_twice_does_not_duplicate(small_db):
 # -- the full data ----------------------------------------------------------------------------
 
 
+# Its tests share one load: under pytest-xdist one worker runs them (tests/fixtures/xdist.py).
 @pytest.fixture(scope="module")
 def full_db():
     db = Database(make_config())
-    Runner(db, lookup=load_lookup).run(log=lambda m: None)
+    Runner(db, lookup=load_lookup).run(log=lambda m: None)  # its time: bench/lookup_load.py
     yield db
     db.close()
 
 
 @pytest.mark.slow
 def test_full_load_counts(full_db):
-    # (Its time is measured by bench/lookup_load.py, not asserted here.)
     got = counts(full_db)
     assert got["country"] >= 249
     assert got["state"] > 4000

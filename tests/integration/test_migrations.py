@@ -9,7 +9,8 @@ import pytest
 from idance_web.db import Database
 from idance_web.errors import NotAllowed
 from idance_web.migrate import MIGRATIONS_DIR, MigrationError, Runner, discover
-from tests.conftest import make_config
+from tests.fixtures.app import make_config
+from tests.fixtures.template import CopyError, Template, snapshot
 
 SEED_TABLES = """user profile device country state county city follow swipe match user_dance_style
     user_interest chat message comments notification vlog vlog_like group group_member site
@@ -119,7 +120,7 @@ def test_access_definitions_follow_a_rotated_key(tmp_path):
     # A token signed with the old key is refused by the database.
     stale = old.mint_token("visitor", "identity:visitor")
     conn = rotated._connection()
-    with pytest.raises(Exception):
+    with pytest.raises(RuntimeError, match="problem with authentication"):
         conn.authenticate(stale)
     conn.invalidate()
     rotated.close()
@@ -159,3 +160,32 @@ def test_member_token_for_a_missing_record_is_refused(fresh_db):
     with pytest.raises(NotAllowed):
         with fresh_db.member("ghost"):
             pass
+
+
+# -- the suite's databases are copies of a migrated one (tests/fixtures/template.py) -----------
+
+
+def test_a_copy_holds_what_the_migrations_made(fresh_db):
+    """Definitions (accesses and the hub user of the @always section included), rows, and
+    identities signing in: the first copy is compared with its migrated source."""
+    template = Template(make_config())
+    template.copy_into(fresh_db)
+    assert template.checked
+    copied = snapshot(fresh_db)
+    assert set(copied["db"]["accesses"]) == {"member", "visitor", "worker"}
+    assert set(copied["db"]["users"]) == {"hub"}
+    assert copied == template.state
+    # The runner finds nothing to apply and re-applies the @always section as on any database.
+    assert Runner(fresh_db).run(log=lambda m: None) == []
+    assert {s.state for s in Runner(fresh_db).status()} == {"applied"}
+    with fresh_db.visitor() as s:
+        assert s.value("RETURN $access") == "visitor"
+
+
+def test_a_copy_that_differs_is_refused(fresh_db):
+    template = Template(make_config())
+    schemafull = "DEFINE TABLE OVERWRITE identity TYPE NORMAL SCHEMAFULL"
+    assert schemafull in template.script
+    template.script = template.script.replace(schemafull, schemafull[:-4] + "LESS")
+    with pytest.raises(CopyError, match=r"differs from the migrated database in db: \['tables'\]"):
+        template.copy_into(fresh_db)

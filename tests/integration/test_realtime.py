@@ -11,7 +11,8 @@ from surrealdb import RecordID
 from idance_web import create_app
 from idance_web.realtime import Hub
 from idance_web.serving import post_worker_init, worker_exit
-from tests.conftest import make_config, migrate
+from tests.fixtures.app import make_config
+from tests.fixtures.template import migrate
 
 
 def collector(hub: Hub, tables):

@@ -7,7 +7,7 @@ from pathlib import Path
 from idance_web.db import Database
 from idance_web.migrate import Runner
 from idance_web.schema_doc import render_schema
-from tests.conftest import make_config
+from tests.fixtures.app import make_config
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "schema.md"
 

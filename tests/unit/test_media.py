@@ -18,37 +18,14 @@ from idance_web.media import (
     StorageError, UnsupportedImage, UploadTooLarge, process_image,
 )
 from idance_web.storage import guess_served_content_type
+from tests.fixtures.images import MB, encode, noise, png_header_only, process
 
-MB = 1_048_576
 ACCEPTED = "JPEG, PNG, WebP or GIF"
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 SECRET_XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">secret-xmp</x:xmpmeta>'
 SECRETS = (b"Exif", b"SecretCam", b"secret-xmp", b"xmpmeta", b"secret comment", b"ICC_PROFILE",
            b"acsp")
 WEBP_KEY = "img/ab/" + "c" * 62 + ".webp"
-
-
-def encode(im: Image.Image, fmt: str, **params) -> bytes:
-    buffer = io.BytesIO()
-    im.save(buffer, fmt, **params)
-    return buffer.getvalue()
-
-
-def process(data, **kwargs):
-    return process_image(data, **{"max_bytes": 10 * MB, "alt": "A dancer mid-spin", **kwargs})
-
-
-def noise(size: tuple[int, int]) -> Image.Image:
-    return Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
-
-
-def png_header_only(width: int, height: int, idat: bytes) -> bytes:
-    """A 1-bit PNG declaring any size, with whatever IDAT we choose: a bomb costs a few bytes."""
-    chunks = [(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)),
-              (b"IDAT", idat), (b"IEND", b"")]
-    return b"\x89PNG\r\n\x1a\n" + b"".join(
-        struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        for kind, body in chunks)
 
 
 def gif_with_frames(count: int) -> bytes:

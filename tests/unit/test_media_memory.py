@@ -14,7 +14,7 @@ from PIL import Image, ImageFile
 
 from idance_web import media
 from idance_web.media import Decoders, ImagesBusy, ImageTooLarge, UnsupportedImage
-from tests.unit.test_media import encode, png_header_only, process
+from tests.fixtures.images import encode, png_header_only, process
 
 
 def with_size(jpeg: bytes, width: int, height: int) -> bytes:

@@ -11,7 +11,7 @@ from idance_web import media
 from idance_web.config import Config, ConfigError
 from idance_web.media import MediaNotFound, StorageError
 from idance_web.storage import LocalStorage, S3Storage, save_image, storage_from_config
-from tests.unit.test_media import encode, noise, process
+from tests.fixtures.images import encode, noise, process
 
 WEBP_KEY = "img/ab/" + "c" * 62 + ".webp"
 

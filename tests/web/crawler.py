@@ -25,7 +25,9 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartEnco
 
 from idance_web import create_app
 from idance_web.demo import DEMO_PASSWORD, load_demo
-from tests.conftest import AuthActions, make_config, migrate
+from tests.fixtures.app import make_config
+from tests.fixtures.auth import AuthActions
+from tests.fixtures.template import migrate
 
 ORIGIN = "http://localhost"
 PROJECT = Path(__file__).resolve().parents[2]

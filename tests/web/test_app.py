@@ -7,7 +7,7 @@ import pytest
 from idance_web import create_app
 from idance_web.config import DEV_SECRET_KEY, ConfigError, from_env
 from idance_web.security import safe_next
-from tests.conftest import make_config
+from tests.fixtures.app import make_config
 
 
 def test_factory_does_not_open_the_database(tmp_path):
@@ -173,7 +173,7 @@ def test_control_characters_are_refused_before_any_view(app, client, db, path, d
     if data is None:
         response = client.get(path)
     else:
-        from tests.conftest import csrf_token
+        from tests.fixtures.auth import csrf_token
 
         response = client.post(path, data={**data, "csrf_token": csrf_token(client, path)})
     assert response.status_code == 400

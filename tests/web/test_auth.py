@@ -8,7 +8,7 @@ import time
 import pytest
 
 from idance_web.services import accounts
-from tests.conftest import PASSWORD, AuthActions, csrf_token, member_id
+from tests.fixtures.auth import PASSWORD, AuthActions, csrf_token, member_id
 
 
 def signed_in_as(client) -> str | None:
@@ -73,20 +73,21 @@ def test_login_and_the_same_answer_for_a_wrong_email_or_password(auth, client, m
 
 
 def test_sign_in_takes_as_long_for_a_missing_account(db, make_user):
-    """Sign-in compares against a fixed hash, so timing reveals no accounts."""
-    make_user("bob")
+    """Sign-in compares against a fixed hash, so timing reveals no accounts.
 
-    def timed(email):
-        samples = []
-        for _ in range(7):
-            start = time.perf_counter()
+    Measured as this process's CPU time (the engine's threads included), taken in turns: the
+    work is what differs or not, and other processes on the machine do not disturb it.
+    """
+    make_user("bob")
+    samples = {"bob@example.com": [], "ghost@example.com": []}
+    for turn in range(8):
+        for email in samples:
+            start = time.process_time()
             with pytest.raises(accounts.InvalidCredentials):
                 accounts.sign_in(db, email, "wrong password 1")
-            samples.append(time.perf_counter() - start)
-        return statistics.median(samples)
-
-    timed("bob@example.com")  # warm up
-    existing, missing = timed("bob@example.com"), timed("ghost@example.com")
+            if turn:  # the first turn warms up
+                samples[email].append(time.process_time() - start)
+    existing, missing = (statistics.median(v) for v in samples.values())
     assert 0.5 < missing / existing < 2.0, (existing, missing)
 
 
@@ -161,7 +162,7 @@ def test_post_without_csrf_token_is_refused(client, make_user):
     response = client.post("/login", data={"email": "bob@example.com", "password": PASSWORD})
     assert response.status_code == 400
     assert signed_in_as(client) is None
-    assert client.post("/logout").status_code in (302, 400)
+    assert client.post("/logout").status_code == 400
 
 
 def test_cookie_from_before_sign_in_is_not_signed_in(app, auth, client, make_user):
@@ -326,7 +327,7 @@ def test_sessions_record_their_use_and_end_after_idle_days(app, auth, client, db
 
 
 def test_export_holds_her_site_and_its_blocks(app, auth, client):
-    from tests.web.sites.conftest import Editor
+    from tests.fixtures.sites import Editor
 
     auth.signup("bob")
     editor = Editor(client)
@@ -339,7 +340,7 @@ def test_export_holds_her_site_and_its_blocks(app, auth, client):
 
 
 def test_a_deleted_account_erases_her_personal_data_and_frees_her_email(app, auth, client, db):
-    from tests.web.sites.conftest import Editor
+    from tests.fixtures.sites import Editor
 
     auth.signup("bob", display_name="Bob Marley")
     editor = Editor(client)

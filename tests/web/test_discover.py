@@ -9,7 +9,7 @@ import pytest
 from surrealdb import RecordID
 
 from idance_web.services.profiles import age_on
-from tests.conftest import PASSWORD, AuthActions, csrf_token
+from tests.fixtures.auth import PASSWORD, AuthActions, csrf_token
 
 BERLIN, PARIS, BARCELONA = 2950159, 2988507, 3128760
 

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from tests.conftest import AuthActions, assert_inert, csrf_token, member_id
+from tests.fixtures.auth import AuthActions, csrf_token, member_id
+from tests.fixtures.markup import assert_inert
 
 FULL = {
     "display_name": "Alice Dancer", "pronouns": "she/her", "bio": "I teach **salsa**.",
@@ -199,7 +200,10 @@ def test_unknown_dancer_is_404(client):
 
 def test_profile_editor_requires_sign_in(client):
     assert client.get("/me/profile").status_code == 302
-    assert client.post("/me/profile", data=FULL).status_code in (302, 400)
+    assert client.post("/me/profile", data=FULL).status_code == 400  # no CSRF token
+    token = csrf_token(client, "/login")
+    response = client.post("/me/profile", data={**FULL, "csrf_token": token})
+    assert response.status_code == 302 and response.location.startswith("/login?next=")
 
 
 def test_a_link_longer_than_the_database_allows_is_a_field_error(alice, db):

@@ -8,12 +8,9 @@ import re
 
 import pytest
 
-from tests.conftest import AuthActions, csrf_token
-
-FORM = {"kind": "studio", "slug": "salsa-lab", "name": "Salsa Lab Berlin",
-        "description": "Classes **every** night.", "city_query": "Berlin",
-        "styles": ["salsa", "bachata"], "join_mode": "request", "visibility": "public"}
-from tests.web.groups.conftest import create, group_row, png, post, roles, signed_in, token
+from tests.fixtures.auth import AuthActions, csrf_token
+from tests.fixtures.groups import FORM, create, group_row, post, roles, signed_in, token
+from tests.fixtures.images import png
 
 # -- others replaying ids and slugs -----------------------------------------------------------
 
@@ -31,7 +28,8 @@ def test_a_plain_member_gets_403_everywhere_in_manage_and_nothing_changes(studio
                        ("/g/salsa-lab/manage/site/create", {}),
                        ("/g/salsa-lab/manage/site/publish", {})):
         assert post(bob, path, **data).status_code == 403, path
-        assert bob.get(path).status_code in (403, 405), path
+        # Only the details form is a page; the other actions answer POST alone.
+        assert bob.get(path).status_code == (403 if path.endswith("/details") else 405), path
     assert (roles(db), group_row(db)["name"]) == before
 
 
@@ -114,7 +112,7 @@ def test_a_refused_group_form_leaves_no_files_behind(app, alice, bob, db):
 
     # A good logo with a refused cover; then a good logo with a bad name.
     assert with_logo(alice, cover_file=(io.BytesIO(b"not an image"), "c.png"),
-                     cover_alt="x").status_code in (400, 415, 422)
+                     cover_alt="x").status_code == 422
     assert with_logo(alice, name="").status_code == 400
     assert media_files(app) == set() and group_row(db) is None
     assert create(alice).status_code == 302

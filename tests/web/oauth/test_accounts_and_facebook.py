@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import AuthActions, csrf_token
-from tests.web.oauth.conftest import (
+from tests.fixtures.auth import AuthActions, csrf_token
+from tests.fixtures.oauth import (
     FB_SECRET,
     identities,
     new_browser,

@@ -8,8 +8,8 @@ import pytest
 from joserfc import jwt
 
 from idance_web.sign_in_providers import AppleClientSecret, apple_client_secret
-from tests.oidc_provider import SIX_MONTHS
-from tests.web.oauth.conftest import (
+from tests.fixtures.oidc_provider import SIX_MONTHS
+from tests.fixtures.oauth import (
     APPLE_ID,
     APPLE_KID,
     APPLE_TEAM,

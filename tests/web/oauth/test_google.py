@@ -9,8 +9,8 @@ import pytest
 from idance_web import create_app
 from idance_web.sign_in_providers import configured_providers
 from idance_web.services.identities import username_base
-from tests.conftest import make_config
-from tests.web.oauth.conftest import (
+from tests.fixtures.app import make_config
+from tests.fixtures.oauth import (
     APPLE_ID,
     FB_ID,
     GOOGLE_ID,

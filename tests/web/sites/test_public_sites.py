@@ -6,8 +6,9 @@ import datetime as dt
 import json
 import re
 
-from tests.conftest import assert_inert, member_id
-from tests.web.sites.conftest import XSS, poll
+from tests.fixtures.auth import member_id
+from tests.fixtures.markup import assert_inert
+from tests.fixtures.sites import XSS, poll
 
 
 def test_stored_xss_in_every_block_field_is_inert(app, alice, visitor):

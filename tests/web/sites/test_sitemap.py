@@ -7,8 +7,8 @@ import re
 import pytest
 
 from idance_web.services import sitemap
-from tests.conftest import AuthActions
-from tests.web.sites.conftest import Editor
+from tests.fixtures.auth import AuthActions
+from tests.fixtures.sites import Editor
 
 
 def publish_site(app, username: str) -> Editor:
