@@ -33,7 +33,11 @@ from .db import Database, DatabaseError
 log = logging.getLogger("idance.jobs")
 
 Handler = Callable[[Database, dict], Any]
+BatchHandler = Callable[[Database, list[dict]], Any]
 HANDLERS: dict[str, Handler] = {}
+# Optional: one call for many jobs of a kind (one read, one write for a whole batch). A batch
+# that raises is run again job by job, so one bad job fails alone.
+BATCH_HANDLERS: dict[str, BatchHandler] = {}
 STATES = ("queued", "running", "done", "failed")
 BACKOFF_BASE_S = 10
 BACKOFF_MAX_S = 3600
@@ -43,17 +47,23 @@ MAX_ERROR = 2000
 
 _ENQUEUE = """CREATE ONLY job SET kind = $kind, payload = $payload,
     run_after = time::now() + <duration> $delay RETURN VALUE id"""
-# Same fields as fn::enqueue_job, which events use.
-_ENQUEUE_SUBJECT = """UPSERT ONLY type::thing('job', [$kind, $subject]) SET kind = $kind,
-    payload = $payload, state = 'queued', attempts = 0,
-    run_after = time::now() + <duration> $delay, error = NONE, claim = NONE,
-    claimed_by = NONE, finished_at = NONE RETURN VALUE id"""
+# As fn::enqueue_job, which events use: a job already waiting keeps its time (so a stream of
+# changes cannot keep pushing a delayed job back).
+_ENQUEUE_SUBJECT = """LET $id = type::thing('job', [$kind, $subject]);
+    IF (SELECT VALUE state FROM ONLY $id) != 'queued' {
+        UPSERT $id SET kind = $kind, payload = $payload, state = 'queued', attempts = 0,
+            run_after = time::now() + <duration> $delay, error = NONE, claim = NONE,
+            claimed_by = NONE, finished_at = NONE RETURN NONE;
+    };
+    RETURN $id"""
 _READY = """SELECT id, run_after FROM job WHERE state = $state AND run_after <= time::now()
     ORDER BY run_after LIMIT $limit"""
-_CLAIM = """UPDATE $id SET state = 'running', attempts += 1, claim = $claim,
+_CLAIM = """UPDATE $ids SET state = 'running', attempts += 1, claim = $claim,
     claimed_by = $worker, run_after = time::now() + <duration> $lease
     WHERE state IN ['queued', 'running'] AND run_after <= time::now()
     RETURN id, kind, payload, attempts, max_attempts"""
+_DONE_ALL = """UPDATE $ids SET state = 'done', error = NONE, claim = NONE,
+    finished_at = time::now(), run_after = time::now() WHERE claim = $claim RETURN NONE"""
 _DONE = """UPDATE $id SET state = 'done', error = NONE, claim = NONE,
     finished_at = time::now(), run_after = time::now() WHERE claim = $claim"""
 _FAILED = """UPDATE $id SET state = IF attempts >= max_attempts OR $final THEN 'failed'
@@ -81,6 +91,16 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def batch_handler(kind: str) -> Callable[[BatchHandler], BatchHandler]:
+    """Register ``function(db, payloads)`` to run many ``kind`` jobs at once (a decorator)."""
+
+    def register(function: BatchHandler) -> BatchHandler:
+        BATCH_HANDLERS[kind] = function
+        return function
+
+    return register
+
+
 def load_handlers() -> dict[str, Handler]:
     """Import the modules that register the app's handlers; return the registry."""
     from .services import similar  # noqa: F401 - registers embed_profile
@@ -97,8 +117,8 @@ def enqueue(session, kind: str, payload: dict | None = None, subject: Any = None
     """Queue a job of ``kind`` with ``payload``; return its id.
 
     ``session`` is a worker (or system) session. With ``subject`` the job's id is
-    ``job:[kind, subject]``: queueing it again before it runs changes nothing but the time,
-    and queueing it while it runs makes it run once more afterwards.
+    ``job:[kind, subject]``: queueing it again before it runs changes nothing, and queueing
+    it while it runs makes it run once more afterwards.
     """
     variables = {"kind": kind, "payload": payload or {}, "delay": _seconds(delay)}
     if subject is None:
@@ -139,38 +159,74 @@ class Worker:
     """Claims and runs jobs as the worker identity."""
 
     def __init__(self, db: Database, name: str | None = None,
-                 handlers: dict[str, Handler] | None = None, lease: float = LEASE_S):
+                 handlers: dict[str, Handler] | None = None, lease: float = LEASE_S,
+                 batch: int = 1, batch_handlers: dict[str, BatchHandler] | None = None):
         self.db = db
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.handlers = HANDLERS if handlers is None else handlers
         self.lease = lease
+        self.batch = max(1, int(batch))
+        self.batch_handlers = BATCH_HANDLERS if batch_handlers is None else batch_handlers
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_purge = 0.0
 
-    # -- one job ------------------------------------------------------------------------------
-    def claim(self) -> dict | None:
-        """Claim the job that has waited longest (or whose claim lapsed); None if none is due."""
+    # -- claiming and running ------------------------------------------------------------------
+    def claim(self, limit: int = 1) -> list[dict]:
+        """Claim up to ``limit`` jobs that waited longest (or whose claim lapsed).
+
+        One conditional update over the candidates: a job another worker took meanwhile no
+        longer matches and is simply not returned.
+        """
         token = uuid.uuid4().hex
+        claimed: list[dict] = []
         with self.db.worker() as s:
             for state in ("queued", "running"):
-                for row in s.rows(_READY, {"state": state, "limit": 5}):
-                    try:
-                        job = s.one(_CLAIM, {"id": row["id"], "claim": token,
-                                             "worker": self.name, "lease": _seconds(self.lease)})
-                    except DatabaseError as exc:
-                        # On a server the loser of a race gets a transaction conflict.
-                        log.debug("claim of %s lost: %s", row["id"], exc)
-                        continue
-                    if job:
-                        return dict(job, claim=token)
-        return None
+                if len(claimed) >= limit:
+                    break
+                ids = [row["id"] for row in
+                       s.rows(_READY, {"state": state, "limit": limit - len(claimed)})]
+                if not ids:
+                    continue
+                try:
+                    rows = s.rows(_CLAIM, {"ids": ids, "claim": token, "worker": self.name,
+                                           "lease": _seconds(self.lease)})
+                except DatabaseError as exc:
+                    # On a server the loser of a race gets a transaction conflict.
+                    log.debug("claim lost: %s", exc)
+                    continue
+                claimed += [dict(row, claim=token) for row in rows]
+        return claimed
 
-    def run_once(self) -> Outcome | None:
-        """Claim one due job and run it; None when nothing is due."""
-        job = self.claim()
-        if job is None:
-            return None
+    def run_once(self) -> list[Outcome]:
+        """Claim due jobs (up to the batch size) and run them; [] when nothing is due."""
+        jobs = self.claim(self.batch)
+        groups: dict[str, list[dict]] = {}
+        for job in jobs:
+            groups.setdefault(job["kind"], []).append(job)
+        outcomes = []
+        for kind, group in groups.items():
+            batch = self.batch_handlers.get(kind)
+            if batch is not None and len(group) > 1 and self._run_batch(batch, group):
+                outcomes += [Outcome(job["id"], kind, "done") for job in group]
+            else:
+                outcomes += [self._run_one(job) for job in group]
+        return outcomes
+
+    def _run_batch(self, function: BatchHandler, group: list[dict]) -> bool:
+        if any(int(job["attempts"]) > int(job["max_attempts"]) for job in group):
+            return False
+        try:
+            function(self.db, [dict(job.get("payload") or {}) for job in group])
+        except Exception:
+            log.warning("batch of %d %s jobs failed; running them one by one", len(group),
+                        group[0]["kind"], exc_info=True)
+            return False
+        with self.db.worker() as s:
+            s.query(_DONE_ALL, {"ids": [job["id"] for job in group], "claim": group[0]["claim"]})
+        return True
+
+    def _run_one(self, job: dict) -> Outcome:
         kind, attempts = job["kind"], int(job["attempts"])
         function = self.handlers.get(kind)
         final = False
@@ -201,12 +257,12 @@ class Worker:
 
     def run_due(self, limit: int = 1000) -> list[Outcome]:
         """Run due jobs until none is left (or ``limit``); for tests and ``--once``."""
-        outcomes = []
+        outcomes: list[Outcome] = []
         while len(outcomes) < limit:
-            outcome = self.run_once()
-            if outcome is None:
+            done = self.run_once()
+            if not done:
                 break
-            outcomes.append(outcome)
+            outcomes += done
         return outcomes
 
     def purge(self) -> None:
@@ -223,12 +279,12 @@ class Worker:
                 if time.monotonic() - self._last_purge > 3600:
                     self._last_purge = time.monotonic()
                     self.purge()
-                outcome = self.run_once()
+                ran = self.run_once()
                 idle = poll
             except Exception:  # the database went away: wait, then try again
                 log.exception("worker %s: cannot reach the job queue", self.name)
-                outcome, idle = None, min(idle * 2, 60.0)
-            if outcome is None:
+                ran, idle = [], min(idle * 2, 60.0)
+            if not ran:
                 self._stop.wait(idle)
 
     def start(self, poll: float = 1.0) -> threading.Thread:
@@ -256,7 +312,7 @@ def init_app(app, start: bool | None = None) -> Worker:
     """
     db = app.extensions["idance.db"]
     load_handlers()
-    worker = Worker(db)
+    worker = Worker(db, batch=50)
     app.extensions["idance.worker"] = worker
     if start is None:
         start = db.embedded and not app.testing

@@ -39,14 +39,14 @@ def test_enqueue_claim_done(db):
         job_id = enqueue(s, "note", {"text": "hello"})
     assert _job(db, job_id)["state"] == "queued"
 
-    outcome = worker.run_once()
+    [outcome] = worker.run_once()
 
     assert outcome.state == "done" and outcome.id == job_id
     assert seen == [{"text": "hello"}]
     row = _job(db, job_id)
     assert row["state"] == "done" and row["attempts"] == 1 and row.get("error") is None
     assert row["claimed_by"] == worker.name and row["finished_at"] is not None
-    assert worker.run_once() is None  # nothing else is due
+    assert worker.run_once() == []  # nothing else is due
 
 
 def test_failing_handler_is_retried_with_backoff_then_failed(db):
@@ -61,16 +61,16 @@ def test_failing_handler_is_retried_with_backoff_then_failed(db):
     with db.system() as s:
         s.query("UPDATE $id SET max_attempts = 2", {"id": job_id})
 
-    first = worker.run_once()  # the exception stays inside the worker
+    [first] = worker.run_once()  # the exception stays inside the worker
 
     assert first.state == "queued" and first.error == "ValueError: bad payload 7"
     row = _job(db, job_id)
     wait = (row["run_after"] - dt.datetime.now(dt.UTC)).total_seconds()
     assert jobs.BACKOFF_BASE_S - 2 < wait <= jobs.BACKOFF_BASE_S
-    assert worker.run_once() is None  # not due before its back-off
+    assert worker.run_once() == []  # not due before its back-off
 
     _make_due(db, job_id)
-    second = worker.run_once()
+    [second] = worker.run_once()
 
     assert second.state == "failed"
     row = _job(db, job_id)
@@ -84,7 +84,7 @@ def test_unknown_kind_fails_at_once(db):
     _clear_queue(db)
     with db.worker() as s:
         job_id = enqueue(s, "no_such_kind")
-    outcome = Worker(db, handlers={}).run_once()
+    [outcome] = Worker(db, handlers={}).run_once()
     assert outcome.state == "failed" and "no handler" in outcome.error
     assert _job(db, job_id)["attempts"] == 1
 
@@ -95,14 +95,14 @@ def test_a_claimed_job_cannot_be_claimed_again(db):
         job_id = enqueue(s, "note")
     first, second = Worker(db, name="a", handlers={}), Worker(db, name="b", handlers={})
 
-    claimed = first.claim()
+    [claimed] = first.claim()
 
     assert claimed["id"] == job_id
-    assert second.claim() is None
+    assert second.claim() == []
     # The conditional update itself, as a second worker that saw the job queued a moment
     # ago would send it: it matches nothing.
     with db.worker() as s:
-        rows = s.rows(jobs._CLAIM, {"id": job_id, "claim": "other", "worker": "b",
+        rows = s.rows(jobs._CLAIM, {"ids": [job_id], "claim": "other", "worker": "b",
                                     "lease": "600000ms"})
     assert rows == []
     row = _job(db, job_id)
@@ -121,7 +121,7 @@ def test_two_worker_threads_run_each_job_once(db):
     with db.worker() as s:
         for n in range(40):
             enqueue(s, "note", {"n": n})
-    workers = [Worker(db, name=f"w{i}", handlers={"note": note}) for i in range(2)]
+    workers = [Worker(db, name=f"w{i}", handlers={"note": note}, batch=3) for i in range(2)]
     threads = [threading.Thread(target=w.run_due) for w in workers]
     for t in threads:
         t.start()
@@ -132,16 +132,45 @@ def test_two_worker_threads_run_each_job_once(db):
     assert jobs.counts(db)["done"] == 40
 
 
+def test_a_batch_runs_in_one_call_and_a_failing_batch_job_by_job(db):
+    _clear_queue(db)
+    calls, singles = [], []
+
+    def batch(_db, payloads):
+        calls.append([p["n"] for p in payloads])
+        if any(p["n"] == 3 for p in payloads):
+            raise ValueError("three")
+
+    def single(_db, payload):
+        singles.append(payload["n"])
+        if payload["n"] == 3:
+            raise ValueError("three")
+
+    worker = Worker(db, handlers={"note": single}, batch_handlers={"note": batch}, batch=3)
+    with db.worker() as s:
+        for n in range(6):
+            enqueue(s, "note", {"n": n})
+            s.query("UPDATE job SET run_after = time::now() - 1s WHERE state = 'queued'")
+
+    outcomes = worker.run_due()
+
+    assert sorted(sum(calls, [])) == list(range(6)) and len(calls) == 2
+    assert sorted(singles) == [3, 4, 5]  # the failing batch, again one by one
+    states = {o.state for o in outcomes if o.state != "done"}
+    assert states == {"queued"} and jobs.counts(db) == {"queued": 1, "running": 0,
+                                                        "done": 5, "failed": 0}
+
+
 def test_a_lapsed_claim_is_taken_over_and_the_old_holder_cannot_finish(db):
     _clear_queue(db)
     runs = []
     with db.worker() as s:
         job_id = enqueue(s, "note")
     dead = Worker(db, name="dead", handlers={}, lease=0.001)
-    stale = dead.claim()
+    [stale] = dead.claim()
     _make_due(db, job_id)  # its lease lapsed: that worker died
 
-    outcome = Worker(db, name="alive", handlers={"note": lambda *_: runs.append(1)}).run_once()
+    [outcome] = Worker(db, name="alive", handlers={"note": lambda *_: runs.append(1)}).run_once()
 
     assert outcome.state == "done" and runs == [1]
     assert _job(db, job_id)["attempts"] == 2
@@ -156,7 +185,7 @@ def test_a_job_with_a_subject_is_queued_once(db):
         b = enqueue(s, "note", {"n": 2}, subject=RecordID("user", "x"))
     assert a == b
     assert jobs.counts(db)["queued"] == 1
-    assert _job(db, a)["payload"] == {"n": 2}
+    assert _job(db, a)["payload"] == {"n": 1}  # the waiting job is left as it was
 
 
 def test_members_and_visitors_cannot_touch_jobs(db, make_user):
@@ -207,6 +236,21 @@ def test_a_profile_change_queues_its_embedding_and_the_worker_writes_it(db, make
     assert similar.embed_profile(db, {"user": RecordID("user", "ann")}) == "unchanged"
 
 
+def test_the_batch_embedding_job_writes_each_member(db, make_user):
+    for name in ("ann", "bea", "cid"):
+        _dancer(db, make_user, name, f"{name} dances salsa")
+    with db.member("cid") as s:
+        s.query("UPDATE profile SET discoverable = false WHERE owner = user:cid")
+
+    result = similar.embed_profiles(db, [{"user": RecordID("user", k)}
+                                         for k in ("ann", "bea", "cid")])
+
+    assert result == {"written": 2, "removed": 1, "unchanged": 0}
+    assert similar.embedding_of(db, "bea") is not None and similar.embedding_of(db, "cid") is None
+    again = similar.embed_profiles(db, [{"user": RecordID("user", k)} for k in ("ann", "bea")])
+    assert again == {"written": 0, "removed": 0, "unchanged": 2}
+
+
 def test_similar_profiles_get_closer_vectors(db, make_user):
     _dancer(db, make_user, "ann", "Salsa teacher in Berlin, weekly classes for beginners.")
     _dancer(db, make_user, "bea", "I teach salsa classes every week, beginners welcome.")
@@ -222,6 +266,42 @@ def test_similar_profiles_get_closer_vectors(db, make_user):
         return sum(x * y for x, y in zip(a, b))
 
     assert dot(ann, bea) > dot(ann, cid) + 0.1
+
+
+def test_similar_lists_hold_the_nearest_members(db, make_user):
+    _dancer(db, make_user, "ann", "Salsa teacher in Berlin, weekly classes for beginners.")
+    _dancer(db, make_user, "bea", "I teach salsa classes every week, beginners welcome.")
+    make_user("cid")
+    with db.member("cid") as s:
+        s.query("""UPDATE profile SET bio = 'Breaking crew, battles and cyphers.' WHERE owner = $me;
+                   RELATE $me->user_dance_style->dance_style:breaking SET level = 'professional',
+                       role = 'both';""", {"me": RecordID("user", "cid")})
+    Worker(db).run_due()
+    with db.system() as s:  # the embedding jobs queued one delayed refresh
+        refresh = s.one("SELECT * FROM ONLY job:['refresh_similar', 'all']")
+    assert refresh["state"] == "queued"
+    assert (refresh["run_after"] - dt.datetime.now(dt.UTC)).total_seconds() > 30
+
+    assert similar.refresh_similar(db, {}) == 3
+
+    with db.member("ann") as s:
+        assert similar.similar_dancers(s, RecordID("user", "ann")) == [
+            RecordID("user", "bea"), RecordID("user", "cid")]
+        assert similar.similar_dancers(s, RecordID("user", "ann"), limit=1) == [
+            RecordID("user", "bea")]
+
+
+def test_nearest_is_exact():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(3000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    got = similar.nearest(vectors, 10)
+    for i in (0, 1500, 2999):
+        sims = vectors @ vectors[i]
+        sims[i] = -np.inf
+        assert list(got[i]) == list(np.argsort(-sims)[:10])
 
 
 def test_hiding_the_profile_removes_its_embedding(db, make_user):
