@@ -135,8 +135,23 @@ def import_rows(db, people: list[dict]) -> None:
 BENCH_FIELDS = """
 DEFINE FIELD bench_style_roles ON profile TYPE array<string> DEFAULT [];
 DEFINE FIELD bench_style_city ON user_dance_style TYPE option<string>;
-DEFINE FIELD cell ON city VALUE fn::cell(vector);
 """
+CITY_CELLS = "DEFINE FIELD cell ON city VALUE fn::cell(vector);"
+
+
+def baseline_import(people: list[dict]) -> float:
+    """The same import into the schema before migration 0015 (its HNSW on profile.location
+    included, none of 0015's fields and events): what the discovery index costs."""
+    app = create_app(Config(env="development", db_url="mem://", auto_migrate=False,
+                            rate_limits=False, follow_changes=False))
+    db = app.extensions["idance.db"]
+    Runner(db, lookup=load_lookup).run(target="0013", log=lambda m: None)
+    with db.system() as s:
+        s.query(BENCH_FIELDS)
+    with timed("import into the schema before 0015 (baseline)") as baseline:
+        import_rows(db, people)
+    db.close()
+    return baseline.seconds
 
 
 # -- nearby -------------------------------------------------------------------------------------
@@ -278,6 +293,8 @@ def main(argv=None) -> int:
     parser.add_argument("--profiles", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--baseline", action="store_true",
+                        help="also import into the schema before 0015, for comparison")
     parser.add_argument("--hnsw-max", type=int, default=20_000,
                         help="build the HNSW designs only up to this many profiles (they build "
                              "at a few hundred rows per second)")
@@ -292,13 +309,14 @@ def main(argv=None) -> int:
     with timed("migrations and full lookup data"):
         Runner(db, lookup=load_lookup).run(log=lambda m: None)
         with db.system() as s:
-            s.query(BENCH_FIELDS)
+            s.query(BENCH_FIELDS + CITY_CELLS)
     people = dancers(n, args.seed)
     with timed("import") as imported:
         import_rows(db, people)
     with db.system() as s:
         style_rows = s.value("RETURN count(SELECT id FROM user_dance_style)")
     print(f"  {style_rows:,} style rows; jobs {counts(db)}")
+    baseline = baseline_import(people) if args.baseline else None
 
     load_handlers()
     worker = Worker(db, batch=500)
@@ -367,7 +385,8 @@ def main(argv=None) -> int:
         "import_s": round(imported.seconds, 1),
         "embeddings_ready_s": round(embedded.seconds + lists.seconds, 1),
     }
-    print("designs:", json.dumps({"nearby": results, "similar": sim}))
+    print("designs:", json.dumps({"nearby": results, "similar": sim,
+                                  "baseline_import_s": baseline and round(baseline, 1)}))
     print(json.dumps(summary))
     db.close()
     return 0

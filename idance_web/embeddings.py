@@ -78,8 +78,10 @@ def embed_texts(texts: Sequence[str]):
     """Unit vectors (a float32 numpy array, one row per text); an empty text gives zeros."""
     import numpy as np
 
-    vectors = model().encode(list(texts), use_multiprocessing=False)
-    return np.asarray(vectors, dtype=np.float32)
+    vectors = np.asarray(model().encode(list(texts), use_multiprocessing=False), dtype=np.float32)
+    # The table is float16: normalize again at full precision.
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
 def embed_profile(profile: dict) -> list[float] | None:
