@@ -366,3 +366,27 @@ def test_worker_command_once_runs_due_jobs(app, db, make_user):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "1 job(s) run."
     assert similar.embedding_of(db, "ann") is not None
+
+
+def test_the_app_thread_runs_jobs_and_survives_a_failing_one(app, db, client):
+    import time
+
+    _clear_queue(db)
+    seen = []
+    worker = jobs.init_app(app, start=True)
+    worker.handlers = {"boom": lambda *_: 1 / 0, "note": lambda _db, p: seen.append(p["n"])}
+    with db.worker() as s:
+        enqueue(s, "boom")
+        enqueue(s, "note", {"n": 1})
+    try:
+        assert worker._thread is None  # started by the first request, not at import
+        client.get("/healthz")
+        deadline = time.monotonic() + 20
+        while seen != [1] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seen == [1]
+        assert worker._thread.is_alive()
+        assert jobs.counts(db)["queued"] == 1  # the failed one waits for its retry
+    finally:
+        worker.stop()
+    assert worker._thread is None
