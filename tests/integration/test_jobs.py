@@ -390,3 +390,19 @@ def test_the_app_thread_runs_jobs_and_survives_a_failing_one(app, db, client):
     finally:
         worker.stop()
     assert worker._thread is None
+
+
+def test_a_move_alone_queues_no_embedding(db, make_user):
+    _dancer(db, make_user)
+    Worker(db).run_due()
+    _clear_queue(db)
+    with db.member("ann") as s:
+        s.query("UPDATE profile SET location = [1.0, 0.0, 0.0] WHERE owner = user:ann")
+    with db.system() as s:
+        assert s.rows("SELECT id FROM job") == []
+        assert s.rows("SELECT VALUE near FROM user_dance_style WHERE in = user:ann") != [None]
+    with db.member("ann") as s:
+        s.query("UPDATE user_dance_style SET level = 'professional' WHERE in = user:ann")
+    with db.system() as s:
+        assert s.rows("SELECT VALUE record::id(id) FROM job") == [
+            ["embed_profile", RecordID("user", "ann")]]
