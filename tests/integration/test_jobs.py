@@ -406,3 +406,15 @@ def test_a_move_alone_queues_no_embedding(db, make_user):
     with db.system() as s:
         assert s.rows("SELECT VALUE record::id(id) FROM job") == [
             ["embed_profile", RecordID("user", "ann")]]
+
+
+def test_the_job_that_waited_longest_is_claimed_first(db):
+    _clear_queue(db)
+    with db.worker() as s:
+        ids = [enqueue(s, "note", {"n": n}) for n in range(3)]
+    with db.system() as s:
+        for age, job_id in zip((5, 30, 10), ids):
+            s.query("UPDATE $id SET run_after = time::now() - <duration> $age",
+                    {"id": job_id, "age": f"{age}s"})
+    worker = Worker(db, handlers={})
+    assert [job["id"] for job in worker.claim(2)] == [ids[1], ids[2]]
