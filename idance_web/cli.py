@@ -163,10 +163,50 @@ def reports_command() -> None:
     click.echo(f"{len(rows)} open report(s).")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run the jobs that are due, then stop.")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between polls when idle.")
+@with_appcontext
+@_one_line_errors
+def worker_command(once: bool, poll: float) -> None:
+    """Run background jobs as the worker identity until stopped (Ctrl-C or SIGTERM)."""
+    import signal
+
+    from .jobs import Worker, load_handlers
+
+    load_handlers()
+    worker = Worker(get_db())
+    if once:
+        outcomes = worker.run_due()
+        click.echo(f"{len(outcomes)} job(s) run.")
+        return
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop(timeout=0))
+    click.echo(f"worker {worker.name} running; Ctrl-C stops it.")
+    try:
+        worker.run(poll=poll)
+    except KeyboardInterrupt:
+        pass
+
+
+@click.command("jobs")
+@click.option("--failed", "show_failed", is_flag=True, help="List the latest failed jobs.")
+@with_appcontext
+@_one_line_errors
+def jobs_command(show_failed: bool) -> None:
+    """Show how many background jobs are in each state."""
+    from .jobs import counts, failures
+
+    for state, number in counts(get_db()).items():
+        click.echo(f"{state:8}  {number}")
+    if show_failed:
+        for job in failures(get_db()):
+            click.echo(f"{job['id']}  {job['kind']}  attempts {job['attempts']}: {job['error']}")
+
+
 def register(app: Flask) -> None:
     """Add the commands to ``app.cli`` (for ``flask --app app …``)."""
     for command in (migrate_command, demo_command, schema_doc_command, run_command,
-                    set_tier_command, reports_command):
+                    set_tier_command, reports_command, worker_command, jobs_command):
         app.cli.add_command(command)
 
 

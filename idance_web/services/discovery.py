@@ -19,7 +19,7 @@ from surrealdb import RecordID
 
 from ..db import Database, key_of
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
-from .city_grid import cities_within
+from .nearby import km_for_chord, nearby_dancers
 from .options import LEVELS, ROLES, lookup_options
 from .places import city_label, format_distance
 from .profiles import LOOKING_FOR
@@ -163,29 +163,25 @@ def _after(cursor: str) -> tuple[float, str] | None:
 
 
 CARDS = """
-SELECT record::id(owner) AS key, record::id(city) AS city_key, owner.username AS username,
+SELECT record::id(owner) AS key, owner.username AS username,
     owner.display_name AS display_name, avatar, looking_for, show_age, public_age,
     show_distance, height_cm, city.name AS city_name, city.state.name AS city_state,
     city.country.name AS city_country,
     (SELECT record::id(out) AS style, out.name AS name, level, role FROM user_dance_style
      WHERE in = $parent.owner ORDER BY name) AS styles
 FROM profile
-WHERE city IN $cities AND adult = true AND discoverable = true AND owner NOT IN $skip"""
+WHERE owner IN $users AND adult = true AND discoverable = true AND owner NOT IN $skip"""
 # Each filter that applies adds its condition: an `OR` anywhere in the WHERE (such as
-# `$x = NONE OR …`) makes the engine scan the table instead of using the city index.
+# `$x = NONE OR …`) makes the engine scan the table instead of using the owner index.
 FILTERS = {
     "looking_for": " AND $looking_for IN looking_for",
     "height_min": " AND height_cm >= $height_min",
     "height_max": " AND height_cm <= $height_max",
     "age_min": " AND show_age = true AND public_age >= $age_min",
     "age_max": " AND show_age = true AND public_age <= $age_max",
-    # Any condition besides `in` and `out` makes it scan user_dance_style too: the level and
-    # role in that style are checked on the styles each card carries.
-    "style": " AND count(SELECT id FROM user_dance_style WHERE in = $parent.owner"
-             " AND out = $style) > 0",
 }
-# Cities read per round trip: the first pages of a dense city need one; sparse filters grow it.
-CITY_BATCH = 40
+# Candidates read from the grid cells per round trip; sparse filters read more.
+CANDIDATES = 60
 
 
 def _origin(db: Database, who: Me, f: Filters) -> tuple[list[float], str]:
@@ -204,9 +200,9 @@ def _origin(db: Database, who: Me, f: Filters) -> tuple[list[float], str]:
 def nearby(db: Database, user_key: str, f: Filters, limit: int = PAGE) -> Results:
     """Dancers within ``f.radius_km`` of her city (or her travel city), nearest first.
 
-    Exact: the cities within the radius come from the city grid (checked by great-circle
-    distance), their members from the ``profile_city`` index, nearest cities first, until a
-    page is full. Excludes her, people she already liked or passed, blocked pairs (the
+    Exact: candidates come nearest first from the grid cells covering the radius (checked by
+    great-circle distance, ``services/nearby.py``), then their cards with every other filter,
+    in rounds until a page is full. Excludes her, people she already liked or passed, blocked pairs (the
     database hides them), minors and non-discoverable profiles.
     """
     who = me(db, user_key)
@@ -217,31 +213,33 @@ def nearby(db: Database, user_key: str, f: Filters, limit: int = PAGE) -> Result
     if origin is None:
         return Results([], None, "")
     after = _after(f.after)
-    cities = cities_within(origin, f.radius_km)
     mine = RecordID("user", user_key)
-    with db.member(user_key) as s:
-        skip = [mine, *s.value("SELECT VALUE out FROM swipe WHERE in = $me", {"me": mine})]
-    params = {"me": mine, "skip": skip, "looking_for": f.looking_for or None,
-              "height_min": f.height_min, "height_max": f.height_max, "age_min": f.age_min,
-              "age_max": f.age_max, "style": RecordID("dance_style", f.style) if f.style else None}
+    params = {"me": mine, "looking_for": f.looking_for or None, "height_min": f.height_min,
+              "height_max": f.height_max, "age_min": f.age_min, "age_max": f.age_max}
     sql = CARDS + "".join(FILTERS[name] for name in FILTERS if params[name] is not None)
     cards: list[dict] = []
-    start, batch = 0, CITY_BATCH
-    while start < len(cities):
-        chunk = cities[start:start + batch]
-        distance = dict(chunk)
+    last = None  # the (chord, user) of the last candidate read
+    with db.member(user_key) as s:
+        params["skip"] = [mine, *s.value("SELECT VALUE out FROM swipe WHERE in = $me",
+                                         {"me": mine})]
+    while True:
         with db.member(user_key) as s:
-            rows = s.query(sql, {**params, "cities": [RecordID("city", c) for c, _ in chunk]})
-        for row in rows[0]:
-            card = _ranked(row, distance[int(row["city_key"])], f.radius_km)
-            if card and _style_matches(card["styles"], f) and (after is None or (card["_rank"], card["key"]) > after):
+            found = nearby_dancers(s, origin, f.radius_km, style=f.style or None,
+                                   role=f.role or None, level=f.level or None,
+                                   limit=CANDIDATES, exclude=mine, after=last)
+            km = {key_of(r["user"]): km_for_chord(r["chord"]) for r in found}
+            rows = s.query(sql, {**params, "users": [r["user"] for r in found]})[0] \
+                if found else []
+        for row in rows:
+            card = _ranked(row, km[row["key"]], f.radius_km)
+            if card and (after is None or (card["_rank"], card["key"]) > after):
                 cards.append(card)
-        start += batch
-        batch *= 2
-        # A hidden distance ranks at its band's edge (never nearer than the city itself), so
-        # the page is final once enough cards rank before the next unread city.
-        edge = cities[start][1] if start < len(cities) else math.inf
-        if sum(1 for c in cards if c["_rank"] <= edge) > limit:
+        if len(found) < CANDIDATES:
+            break
+        last = (found[-1]["chord"], found[-1]["user"])
+        # A hidden distance ranks at its band's edge (never nearer than she is), so the page
+        # is final once enough cards rank before the next unread candidate.
+        if sum(1 for c in cards if c["_rank"] <= km_for_chord(last[0])) > limit:
             break
     cards.sort(key=lambda c: (c["_rank"], c["key"]))
     nxt = None
@@ -263,13 +261,6 @@ def _ranked(row: dict, km: float, radius_km: int) -> dict | None:
             return None
         rank = float(band)
     return _card(row, km, rank)
-
-
-def _style_matches(styles: list[dict], f: Filters) -> bool:
-    """Whether she dances ``f.style`` at ``f.level`` in ``f.role`` (both leads and follows)."""
-    return not f.style or any(
-        s["style"] == f.style and (not f.level or s["level"] == f.level)
-        and (not f.role or s["role"] in (f.role, "both")) for s in styles)
 
 
 def _card(row: dict, km: float, rank: float) -> dict:

@@ -34,6 +34,13 @@ NOT_REQUEST_PACKAGES = ("demo/",)  # the demo loader runs from the command line 
 SMALL = {"country", "state", "county", "dance_style", "interest", "social_platform",
          "migration", "identity"}
 SCANS = ("Iterate Table", "Iterate Table Count")
+# Background and operator work that reads a whole table by design, never inside a request.
+BACKGROUND = {
+    "SELECT * FROM job WHERE state = 'done'": "the worker's clean-up of finished jobs",
+    "SELECT state, count() AS n FROM job GROUP BY state": "`idance jobs`, an operator's count",
+    "SELECT record::id(id) AS key, vector FROM profile_embedding":
+        "refresh_similar: exact neighbour lists read every vector, in the worker",
+}
 STATEMENT = re.compile(r"(?<![\w$.:])(SELECT|UPDATE|DELETE|UPSERT)(?![\w])")
 CLAUSE_END = re.compile(r"(?<![\w$.:])(RETURN|TIMEOUT|PARALLEL|EXPLAIN)(?![\w])")
 OPEN, CLOSE = "([{", ")]}"
@@ -345,5 +352,6 @@ def test_no_statement_scans_a_table_that_grows(db, sources):
         refused += cannot
         probed += count
     assert probed > 150
+    problems = [p for p in problems if not any(known in p for known in BACKGROUND)]
     assert not problems, "full table scans:\n" + "\n".join(problems)
     assert not refused, "statements the engine could not explain:\n" + "\n".join(refused)
