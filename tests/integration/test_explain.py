@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 import pytest
+from surrealdb import RecordID
 
 from tests.fixtures.auth import AuthActions, csrf_token
 from tests.fixtures.sites import Editor
@@ -139,6 +140,8 @@ def with_defaults(sql: str, variables: dict) -> dict:
         filled.setdefault(name, [1.0, 0.0, 0.0])
     for name in re.findall(r"\bIN\s+\$(\w+)", sql):  # a list of ids (NONE would scan)
         filled.setdefault(name, [])
+    for name in re.findall(r"record::id\(\$(\w+)\)", sql):  # a record, or the call fails
+        filled.setdefault(name, RecordID("user", "x"))
     return filled
 
 
