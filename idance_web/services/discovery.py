@@ -20,6 +20,7 @@ from surrealdb import RecordID
 from ..db import Database, key_of
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from .nearby import km_for_chord, nearby_dancers
+from .similar import similar_dancers
 from .options import LEVELS, ROLES, lookup_options
 from .places import city_label, format_distance
 from .profiles import LOOKING_FOR
@@ -251,6 +252,27 @@ def nearby(db: Database, user_key: str, f: Filters, limit: int = PAGE) -> Result
     return Results(cards, nxt, label)
 
 
+def similar(db: Database, user_key: str, username: str | None = None,
+            limit: int = PAGE) -> list[dict]:
+    """Dancers most like her (or like ``username``), most similar first: the neighbour lists
+    the worker keeps from profile embeddings, read as her, so blocked pairs, minors, people
+    she already answered and hidden profiles drop out."""
+    who = me(db, user_key)
+    if not who.adult:
+        raise NotAllowed("discovery is for adults with a date of birth")
+    mine = RecordID("user", user_key)
+    of = member_record(db, user_key, username) if username else mine
+    with db.member(user_key) as s:
+        users = similar_dancers(s, of, limit=50)
+        skip = [mine, of, *s.value("SELECT VALUE out FROM swipe WHERE in = $me", {"me": mine})]
+        rows = s.query(CARDS, {"users": users, "skip": skip, "me": mine})[0] if users else []
+    order = {key_of(u): i for i, u in enumerate(users)}
+    cards = [_card(row, None, 0.0) for row in sorted(rows, key=lambda r: order[r["key"]])]
+    for card in cards:
+        card.pop("_rank")
+    return cards[:limit]
+
+
 def _ranked(row: dict, km: float, radius_km: int) -> dict | None:
     """The card for ``row`` with its rank, or None when a hidden distance's band is wider
     than the radius (so no sequence of radii can place her more finely than her band)."""
@@ -263,7 +285,7 @@ def _ranked(row: dict, km: float, radius_km: int) -> dict | None:
     return _card(row, km, rank)
 
 
-def _card(row: dict, km: float, rank: float) -> dict:
+def _card(row: dict, km: float | None, rank: float) -> dict:
     return {
         "key": row["key"], "username": row["username"], "display_name": row["display_name"],
         "avatar": row.get("avatar"), "looking_for": row.get("looking_for") or [],
@@ -271,7 +293,7 @@ def _card(row: dict, km: float, rank: float) -> dict:
         "age": row.get("public_age") if row.get("show_age") else None,
         "city": city_label({"name": row.get("city_name"), "state": row.get("city_state"),
                             "country": row.get("city_country")}),
-        "distance": shown_distance(km, bool(row.get("show_distance"))),
+        "distance": None if km is None else shown_distance(km, bool(row.get("show_distance"))),
         "_rank": rank,
     }
 

@@ -77,6 +77,14 @@ def index():
     return render_template("discover/index.html", **context), status
 
 
+@bp.get("/discover/similar")
+def similar():
+    """Dancers whose profiles read most like hers (styles, levels, roles, bio, interests)."""
+    me = discovery.me(get_db(), current_user.key)
+    cards = discovery.similar(get_db(), current_user.key) if me.adult else []
+    return render_template("discover/similar.html", tab="similar", me=me, cards=cards)
+
+
 @bp.get("/discover/groups")
 def groups_tab():
     """Teachers, studios and crews: the group directory's style and distance filters."""
@@ -166,7 +174,9 @@ def member(username: str):
     report = ReportForm(prefix="report")
     report.reason.choices = list(social.REPORT_REASONS.items())
     me = discovery.me(db, current_user.key)
+    alike = discovery.similar(db, current_user.key, username, limit=6) if me.adult else []
     return render_template("discover/member.html", p=p, lists=lists, followed=followed,
+                           similar=alike,
                            own=p["username"] == current_user.username, form=EmptyForm(),
                            report=report, can_swipe=me.adult and p.get("adult"), me=me)
 

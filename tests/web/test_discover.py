@@ -356,3 +356,24 @@ def test_the_groups_tab_starts_near_her_city(dancer, db):
                 "created_by = user:ana, city = city:2950159, location = city:2950159.vector")
     html = ana.get("/discover/groups").get_data(as_text=True)
     assert "Berlin Crew" in html and "Nearest to Berlin" in html
+
+
+def test_similar_dancers_tab_and_member_page_follow_the_worker_s_lists(dancer, db):
+    from idance_web.jobs import Worker
+    from idance_web.services import similar
+
+    ana = dancer("ana", styles=(("salsa", "advanced", "lead"),))
+    dancer("salsera", styles=(("salsa", "advanced", "follow"),))
+    dancer("bboy", city=PARIS, styles=(("breaking", "professional", "both"),))
+    dancer("minor", born="2012-01-01", styles=(("salsa", "advanced", "lead"),))
+    with db.system() as s:
+        s.query("UPDATE profile SET bio = 'Salsa socials every week, classes and festivals.' "
+                "WHERE owner IN [user:ana, user:salsera, user:minor]; "
+                "UPDATE profile SET bio = 'Breaking battles and cyphers.' WHERE owner = user:bboy;")
+    Worker(db).run_due()
+    similar.refresh_similar(db, {})
+    html = ana.get("/discover/similar").get_data(as_text=True)
+    assert names(html) == ["salsera", "bboy"]  # most alike first; never the minor
+    assert "Similar dancers" in ana.get("/u/salsera").get_data(as_text=True)
+    swipe(ana, "salsera", direction="pass")
+    assert names(ana.get("/discover/similar").get_data(as_text=True)) == ["bboy"]
