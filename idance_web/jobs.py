@@ -106,7 +106,7 @@ def batch_handler(kind: str) -> Callable[[BatchHandler], BatchHandler]:
 
 def load_handlers() -> dict[str, Handler]:
     """Import the modules that register the app's handlers; return the registry."""
-    from .services import similar  # noqa: F401 - registers embed_profile
+    from .services import ages, similar  # noqa: F401 - registers their handlers
 
     return HANDLERS
 
@@ -327,6 +327,9 @@ def init_app(app, start: bool | None = None) -> Worker:
             if worker._thread is None:
                 with lock:
                     if worker._thread is None:
+                        from .services.ages import schedule
+
+                        schedule(db)  # the daily refresh, queued once
                         worker.start()
 
     return worker

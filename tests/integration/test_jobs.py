@@ -418,3 +418,27 @@ def test_the_job_that_waited_longest_is_claimed_first(db):
                     {"id": job_id, "age": f"{age}s"})
     worker = Worker(db, handlers={})
     assert [job["id"] for job in worker.claim(2)] == [ids[1], ids[2]]
+
+
+def test_a_member_who_turns_18_is_found_by_the_daily_refresh(db, make_user):
+    from idance_web.services import ages
+
+    make_user("teen")
+    born = dt.datetime.now(dt.UTC) - dt.timedelta(days=18 * 365 + 10)  # 18 a few days ago
+    with db.system() as s:
+        s.query("UPDATE profile SET birth_date = $b WHERE owner = user:teen", {"b": born})
+        # As if her profile was last written before her birthday: the field's VALUE lifted
+        # for a moment, then put back as the migration defines it.
+        definition = s.value("INFO FOR TABLE profile")["fields"]["adult"]
+        s.query("DEFINE FIELD OVERWRITE adult ON profile TYPE bool DEFAULT false;"
+                "UPDATE profile SET adult = false WHERE owner = user:teen;")
+        s.query(definition.replace("DEFINE FIELD", "DEFINE FIELD OVERWRITE", 1))
+        assert s.value("RETURN (SELECT VALUE adult FROM profile WHERE owner = user:teen)[0]") \
+            is False
+    assert ages.refresh_adults(db, {}) == 1
+    with db.system() as s:
+        assert s.value("RETURN (SELECT VALUE adult FROM profile WHERE owner = user:teen)[0]")
+        queued = s.one("SELECT * FROM ONLY job:['refresh_adults', 'daily']")
+    assert queued["state"] == "queued"
+    assert 0 < (queued["run_after"] - dt.datetime.now(dt.UTC)).total_seconds() <= 86400
+    assert ages.refresh_adults(db, {}) == 0
