@@ -25,6 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
     configure_security(app)
     configure_templates(app)
     configure_blueprints(app)
+    configure_jobs(app)
     configure_errors(app)
     configure_cli(app)
     return app
@@ -185,6 +186,12 @@ def app_response(body: str, code: int, exc):
     if allowed:
         response.headers["Allow"] = ", ".join(allowed)
     return response
+
+
+def configure_jobs(app: Flask) -> None:
+    from .job_handlers import init_app
+
+    init_app(app)  # the in-process worker, started by the first request (embedded engine)
 
 
 def configure_cli(app: Flask) -> None:

@@ -172,7 +172,8 @@ def worker_command(once: bool, poll: float) -> None:
     """Run background jobs as the worker identity until stopped (Ctrl-C or SIGTERM)."""
     import signal
 
-    from .jobs import Worker, load_handlers
+    from .job_handlers import load_handlers
+    from .jobs import Worker
 
     load_handlers()
     worker = Worker(get_db())

@@ -104,13 +104,6 @@ def batch_handler(kind: str) -> Callable[[BatchHandler], BatchHandler]:
     return register
 
 
-def load_handlers() -> dict[str, Handler]:
-    """Import the modules that register the app's handlers; return the registry."""
-    from .services import ages, similar  # noqa: F401 - registers their handlers
-
-    return HANDLERS
-
-
 def _seconds(value: float) -> str:
     return f"{max(0, int(round(value * 1000)))}ms"
 
@@ -304,32 +297,3 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
-
-
-def init_app(app, start: bool | None = None) -> Worker:
-    """Give the app its in-process worker, started on the first request.
-
-    ``start`` defaults to: the database is embedded and the app is not under test (tests run
-    jobs by hand with ``run_due``). Started lazily because Flask's reloader imports the app in
-    two processes and only the serving one owns the data file.
-    """
-    db = app.extensions["idance.db"]
-    load_handlers()
-    worker = Worker(db, batch=50)
-    app.extensions["idance.worker"] = worker
-    if start is None:
-        start = db.embedded and not app.testing
-    if start:
-        lock = threading.Lock()
-
-        @app.before_request
-        def _start_worker():
-            if worker._thread is None:
-                with lock:
-                    if worker._thread is None:
-                        from .services.ages import schedule
-
-                        schedule(db)  # the daily refresh, queued once
-                        worker.start()
-
-    return worker

@@ -373,7 +373,9 @@ def test_the_app_thread_runs_jobs_and_survives_a_failing_one(app, db, client):
 
     _clear_queue(db)
     seen = []
-    worker = jobs.init_app(app, start=True)
+    from idance_web import job_handlers
+
+    worker = job_handlers.init_app(app, start=True)
     worker.handlers = {"boom": lambda *_: 1 / 0, "note": lambda _db, p: seen.append(p["n"])}
     with db.worker() as s:
         enqueue(s, "boom")
