@@ -34,15 +34,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 import numpy as np  # noqa: E402
 from surrealdb import RecordID  # noqa: E402
 
-from dancers import make_profiles  # noqa: E402
+from bench.dancers import make_profiles  # noqa: E402
 from idance_web import create_app  # noqa: E402
 from idance_web.config import Config  # noqa: E402
-from idance_web.jobs import Worker, counts, load_handlers  # noqa: E402
+from idance_web.job_handlers import load_handlers  # noqa: E402
+from idance_web.jobs import Worker, counts  # noqa: E402
 from idance_web.migrate import Runner  # noqa: E402
 from idance_web.services import nearby, similar  # noqa: E402
 from idance_web.services.lookup import geonames_cities, load_lookup, unit_vector  # noqa: E402

@@ -6,12 +6,12 @@ Agreement: both models embed the same generated dancer profiles (``idance_web.em
 profile_text``); the Spearman correlation of their pairwise cosine similarities (goal >= 0.75),
 and how many of each text's 10 nearest neighbours under the full model the static model finds
 too. The texts come from the generator's seed 7; the model was fitted on seed 1001
-(``scripts/distill_model.py``); 30 hand-written texts check that it learned language, not
+(``bench/distill_model.py``); 30 hand-written texts check that it learned language, not
 templates. Speed: texts per second in batches, and median / p99 of one text at a time (what the
 worker does per job), for the static model and, as the baseline, the full model.
 
 The full model needs PyTorch (the ``distill`` extra); the static model needs only model2vec.
-Several ``--model`` folders (made by ``scripts/distill_model.py --dims …``) are compared in one
+Several ``--model`` folders (made by ``bench/distill_model.py --dims …``) are compared in one
 run; the last line is a JSON object for the first one.
 """
 
@@ -29,11 +29,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 import numpy as np  # noqa: E402
 
-from dancers import make_profiles  # noqa: E402
+from bench.dancers import make_profiles  # noqa: E402
 from idance_web import embeddings  # noqa: E402
 
 

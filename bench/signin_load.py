@@ -32,9 +32,8 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from public_site import (  # noqa: E402
+from bench.public_site import (  # noqa: E402
     USERNAME, bench_config, build, free_port, load, pct, wait_ready)
 
 from idance_web import create_app  # noqa: E402

@@ -34,7 +34,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 from idance_web.config import Config  # noqa: E402
 from idance_web.db import Database  # noqa: E402
@@ -133,7 +132,7 @@ def in_process(data: Path, runs: int) -> dict:
 
 
 def grow(data: Path, members: int) -> float:
-    from scale import Community  # bench/scale.py
+    from bench.scale import Community
 
     db = Database(Config(env="development", db_url=f"surrealkv://{data / 'idance.db'}"))
     try:

@@ -1,7 +1,7 @@
 """Profile embeddings: a profile as text, and that text as a normalized vector.
 
 The model is a static (model2vec) model distilled from all-MiniLM-L6-v2 by
-``scripts/distill_model.py`` and kept in ``idance_web/models/dancer-static``: encoding is a
+``bench/distill_model.py`` and kept in ``idance_web/models/dancer-static``: encoding is a
 tokenizer plus a table lookup and a mean, so it loads offline, in a fraction of a second, with
 no PyTorch. It runs in the worker (the ``embed_profile`` job), never in a request.
 """
@@ -32,7 +32,7 @@ def model():
 
                 if not (MODEL_DIR / "model.safetensors").is_file():
                     raise RuntimeError(f"embedding model missing: {MODEL_DIR} "
-                                       "(made by scripts/distill_model.py)")
+                                       "(made by bench/distill_model.py)")
                 _model = StaticModel.from_pretrained(MODEL_DIR, normalize=True,
                                                      max_length=MAX_TOKENS)
     return _model

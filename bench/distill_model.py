@@ -19,8 +19,8 @@ lookup table: encoding needs neither PyTorch nor transformers at run time.
 Needs the ``distill`` extra (``pip install torch==2.13.0`` first, from the local wheel, then
 ``pip install -e '.[distill]'``). Runs offline. Usage, from the project root::
 
-    python scripts/distill_model.py                      # the committed model
-    python scripts/distill_model.py --dims 32,64,128 --output /tmp/m2v-{dims}   # to compare
+    python bench/distill_model.py                      # the committed model
+    python bench/distill_model.py --dims 32,64,128 --output /tmp/m2v-{dims}   # to compare
 
 The forward pass over the ~30k tokens and the full model over the corpus take several minutes
 on two cores; ``--cache DIR`` keeps both for the next run, and several sizes are made from one
@@ -94,8 +94,7 @@ def static_model(raw, vectors, dtype: str):
 
 def corpus() -> list[str]:
     sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(ROOT / "bench"))
-    from dancers import make_profiles
+    from bench.dancers import make_profiles
 
     from idance_web.embeddings import profile_text
 
