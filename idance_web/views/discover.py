@@ -101,19 +101,19 @@ def groups_tab():
 @bp.get("/discover/passed")
 def passed():
     """The dancers she passed on; pro and VIP members may take a pass back."""
-    me = discovery.me(get_db(), current_user.key)
-    return render_template("discover/people.html", tab="passed", me=me,
-                           people=social.passed(get_db(), current_user.key), form=EmptyForm(),
-                           title="Dancers you passed on")
+    return _people("passed", social.passed, "Dancers you passed on")
 
 
 @bp.get("/discover/liked-you")
 def liked_you():
     """Who liked her and waits for her answer (pro and VIP; super-likes for everyone)."""
-    me = discovery.me(get_db(), current_user.key)
-    return render_template("discover/people.html", tab="liked", me=me,
-                           people=social.liked_me(get_db(), current_user.key), form=EmptyForm(),
-                           title="Who liked you")
+    return _people("liked", social.liked_me, "Who liked you")
+
+
+def _people(tab: str, read, title: str):
+    db = get_db()
+    return render_template("discover/people.html", tab=tab, me=discovery.me(db, current_user.key),
+                           people=read(db, current_user.key), form=EmptyForm(), title=title)
 
 
 @bp.post("/u/<username>/swipe")
