@@ -135,7 +135,7 @@ def fit(raw, base, texts: list[str], targets):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dims", default=DEFAULT_DIMS,
-                        help="PCA size, or a comma list (then --output holds '{dims}')")
+                        help="dimensions, or a comma list (then --output holds '{dims}')")
     parser.add_argument("--dtype", default="float16", choices=["float16", "float32", "int8"])
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT))
     parser.add_argument("--cache", help="folder that keeps the token and corpus vectors")
