@@ -81,19 +81,32 @@ def _markdown_to_html(text: str) -> str:
     return md.convert(text)
 
 
-def render_markdown(text: str) -> Markup:
-    """Render member-written Markdown as sanitized HTML, safe to insert into a page."""
-    html = nh3.clean(
-        _markdown_to_html(text or ""),
-        tags=ALLOWED_TAGS,
+def _clean(html: str, tags: set[str]) -> Markup:
+    return Markup(nh3.clean(
+        html,
+        tags=tags,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         # Relative links would resolve against our own pages; members link to full URLs.
         url_relative="deny",
         link_rel=LINK_REL,
         strip_comments=True,
-    )
-    return Markup(html)
+    ))
+
+
+def render_markdown(text: str) -> Markup:
+    """Render member-written Markdown as sanitized HTML, safe to insert into a page."""
+    return _clean(_markdown_to_html(text or ""), ALLOWED_TAGS)
+
+
+# Chat messages are short and inline: links, emphasis, code and line breaks, no block layout.
+MESSAGE_TAGS = {"p", "br", "strong", "em", "code", "a"}
+
+
+def render_message(text: str) -> Markup:
+    """Render a chat message as sanitized inline HTML (headings, lists, quotes and images
+    come out as their text)."""
+    return _clean(_markdown_to_html(text or ""), MESSAGE_TAGS)
 
 
 class _TextCollector(HTMLParser):

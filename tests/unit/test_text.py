@@ -8,7 +8,9 @@ from html.parser import HTMLParser
 import pytest
 from markupsafe import Markup
 
-from idance_web.text import ALLOWED_TAGS, LINK_REL, plain_text, render_markdown
+from idance_web.text import (
+    ALLOWED_TAGS, LINK_REL, MESSAGE_TAGS, plain_text, render_markdown, render_message,
+)
 
 XSS_CORPUS = [
     "<script>alert(1)</script>",
@@ -89,6 +91,23 @@ def test_xss_corpus_is_neutralized(source):
             if name == "href":
                 assert not BAD_SCHEME.match(url_scheme(value or "")), value
                 assert value.split(":", 1)[0].lower() in {"http", "https", "mailto"}
+
+
+@pytest.mark.parametrize("source", XSS_CORPUS)
+def test_chat_messages_keep_only_inline_markup(source):
+    html = str(render_message(source))
+    assert "<script" not in html.lower()
+    for tag, attrs in elements(html):
+        assert tag in MESSAGE_TAGS, tag
+        assert all(not name.startswith("on") for name in attrs), (tag, attrs)
+
+
+def test_chat_message_keeps_links_emphasis_and_line_breaks_but_no_blocks():
+    html = str(render_message("**hi** [site](https://example.com)\nnext\n\n# Big\n\n- item"))
+    tags = [tag for tag, _ in elements(html)]
+    assert {"strong", "a", "br"} <= set(tags)
+    assert not {"h2", "ul", "li"} & set(tags)
+    assert "Big" in html and "item" in html
 
 
 def test_raw_html_is_shown_as_text_not_interpreted():
