@@ -204,10 +204,22 @@ def jobs_command(show_failed: bool) -> None:
             click.echo(f"{job['id']}  {job['kind']}  attempts {job['attempts']}: {job['error']}")
 
 
+@click.command("vapid-keys")
+def vapid_keys_command() -> None:
+    """Print a new VAPID key pair for Web Push, as environment settings."""
+    from .services.push import generate_vapid_keys
+
+    public, private = generate_vapid_keys()
+    click.echo(f"IDANCE_VAPID_PUBLIC_KEY={public}")
+    click.echo(f"IDANCE_VAPID_PRIVATE_KEY={private}")
+    click.echo("IDANCE_VAPID_SUBJECT=mailto:you@example.com  # a contact for push services")
+
+
 def register(app: Flask) -> None:
     """Add the commands to ``app.cli`` (for ``flask --app app …``)."""
     for command in (migrate_command, demo_command, schema_doc_command, run_command,
-                    set_tier_command, reports_command, worker_command, jobs_command):
+                    set_tier_command, reports_command, worker_command, jobs_command,
+                    vapid_keys_command):
         app.cli.add_command(command)
 
 

@@ -54,6 +54,10 @@ class Config:
     rate_limits: bool = True
     daily_likes: int = 50  # likes a free member may give a day
     follow_changes: bool = True  # the serving process runs the hub's thread (tests poll by hand)
+    # Web Push (VAPID, RFC 8292): `idance vapid-keys` prints a pair; without keys push is off.
+    vapid_public_key: str = ""
+    vapid_private_key: str = ""
+    vapid_subject: str = ""  # mailto: or https: contact the push services may use
     google_client_id: str = ""
     google_client_secret: str = ""
     facebook_client_id: str = ""
@@ -93,6 +97,12 @@ class Config:
             )
         if self.image_decoders < 1:
             raise ConfigError("IDANCE_IMAGE_DECODERS must be 1 or more")
+        if bool(self.vapid_public_key) != bool(self.vapid_private_key):
+            raise ConfigError("IDANCE_VAPID_PUBLIC_KEY and IDANCE_VAPID_PRIVATE_KEY go together "
+                              "(`idance vapid-keys` prints a pair)")
+        if self.vapid_public_key and not self.vapid_subject.startswith(("mailto:", "https://")):
+            raise ConfigError("IDANCE_VAPID_SUBJECT must be a mailto: or https:// contact "
+                              "when push is configured")
         if self.is_production:
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ConfigError("IDANCE_SECRET_KEY must be set to a secret of 32+ characters")

@@ -42,7 +42,7 @@ def send_contact(db: Database, kind: str, name: str, sender: str, email: str,
                    ELSE IF $kind = 'user' THEN [$owner]
                    ELSE (SELECT VALUE user FROM group_member WHERE group = $owner
                          AND role IN ['owner', 'admin']) END;
-               FOR $r IN $to { CREATE notification SET recipient = $r, kind = 'system',
+               FOR $r IN $to { CREATE notification SET recipient = $r, kind = 'contact',
                    subject = $owner, text = $text RETURN NONE; };
                RETURN array::len($to);""",
             {"kind": kind, "name": name.lower(), "text": text},

@@ -13,6 +13,7 @@ from ..forms import DeleteForm, EmailForm, EmptyForm, PasswordForm, attach_error
 from ..services import accounts
 from ..services.export import export_account
 from ..services.profiles import own_profile
+from . import notification_settings
 
 bp = Blueprint("account", __name__, url_prefix="/me")
 
@@ -30,11 +31,13 @@ def _settings(status: int = 200, **forms):
     forms.setdefault("password_form", PasswordForm(prefix="pw"))
     forms.setdefault("email_form", EmailForm(prefix="em"))
     forms.setdefault("delete_form", DeleteForm(prefix="del"))
+    forms.setdefault("notification_form", notification_settings.prefs_form(db, user.key))
     return render_template(
         "account/settings.html",
         sessions=accounts.list_sessions(db, user),
         has_password=accounts.has_password(db, user),
         plain_form=EmptyForm(),
+        **notification_settings.context(db, user.key),
         **forms,
     ), status
 

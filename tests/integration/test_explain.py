@@ -260,6 +260,17 @@ def _walk(app, db, make_user) -> None:
     post("/u/alice/swipe", who=bob.client, direction="like")
     post("/u/bob/follow")
     get(client, "/matches")
+    # Notifications: the list, a page after a cursor, one read, all read, her preferences.
+    page = get(bob.client, "/notifications").get_data(as_text=True)
+    for key in re.findall(r'data-keys="([a-z0-9 ]+)"', page)[:1]:
+        post("/notifications/read", who=bob.client, ids=key.split())
+        get(bob.client, f"/notifications/{key.split()[0]}")
+    get(bob.client, "/notifications?after=1:x")
+    post("/notifications/read-all", who=bob.client)
+    saved = post("/me/settings/notifications", **{
+        "nt-csrf_token": csrf_token(client, "/me/settings"), "nt-in_app": ["match"],
+        "nt-push": ["match"]})
+    assert saved.status_code == 303
     site = Editor(client)
     site.post("/create")
     for kind, fields in (("hero", {"title": "Hi"}), ("text", {"body": "About me"}),

@@ -25,7 +25,8 @@ CREATE profile:alice SET owner = user:alice, bio = 'hi', birth_date = d'1990-04-
     measurements = { waist: 70 }, exact_point = (13.4, 52.5), location = [0.1, 0.2, 0.97];
 CREATE profile:bob SET owner = user:bob;
 CREATE profile:carol SET owner = user:carol, birth_date = d'1985-01-01';
-CREATE device:alice SET owner = user:alice, kind = 'web_push', endpoint = 'https://push.example/1', keys = { p256dh: 'k' };
+CREATE device:alice SET owner = user:alice, kind = 'web_push', endpoint = 'https://push.example/1', keys = { p256dh: 'B' + string::repeat('a', 86), auth: 'abcdefghijklmnopqrstuv' };
+CREATE notification_pref:alice SET member = user:alice, kind = 'follow', push = false;
 CREATE county:c1 SET fips = '00001', name = 'Test County';
 RELATE user:alice->follow->user:bob SET id = follow:ab;
 RELATE user:alice->swipe->user:bob SET id = swipe:ab, direction = 'like';
@@ -76,7 +77,8 @@ SELECT = {
     "chat:ac": (0, 1, 0, 0),
     "message:a1": (0, 1, 0, 0),
     "comments:a1": (1, 1, 1, 1),
-    "notification:a1": (0, 1, 0, 0),
+    "notification:a1": (0, 1, 0, 1),  # queued for a push (she has a device): the worker reads it
+    "notification_pref:alice": (0, 1, 0, 1),
     "vlog:pub": (1, 1, 1, 1),
     "vlog:priv": (0, 1, 0, 0),
     "vlog:draft": (0, 1, 0, 0),
@@ -110,6 +112,7 @@ UPDATE = {
     "message:a1": ("body", "changed", (0, 1, 0, 0)),
     "comments:a1": ("body", "changed", (0, 1, 0, 0)),
     "notification:a1": ("read_at", "NOW", (0, 1, 0, 0)),
+    "notification_pref:alice": ("in_app", False, (0, 1, 0, 0)),
     "vlog:pub": ("title", "changed", (0, 1, 0, 0)),
     "group:g": ("name", "changed", (0, 1, 0, 0)),
     # An invitation becomes a membership only when the invitee accepts it.
@@ -122,7 +125,8 @@ UPDATE = {
 DELETE = {
     "user:alice": (0, 0, 0, 0),  # soft delete only
     "profile:alice": (0, 0, 0, 0),
-    "device:alice": (0, 1, 0, 0),
+    "device:alice": (0, 1, 0, 1),  # the worker forgets a subscription the push service lost
+    "notification_pref:alice": (0, 1, 0, 0),
     "country:DE": (0, 0, 0, 0),
     "follow:ab": (0, 1, 0, 0),
     "swipe:ab": (0, 0, 0, 0),
@@ -146,7 +150,8 @@ DELETE = {
 CREATE = {
     "user": ("CREATE user SET email = 'x@example.com', username = 'xx-x', display_name = 'X'", (0, 0, 0, 0)),
     "profile": ("CREATE profile SET owner = user:carol", (0, 0, 0, 0)),
-    "device": ("CREATE device SET owner = user:alice, kind = 'web_push', endpoint = 'https://push.example/2', keys = {}", (0, 1, 0, 0)),
+    "device": ("CREATE device SET owner = user:alice, kind = 'web_push', endpoint = 'https://push.example/2', keys = { p256dh: 'B' + string::repeat('a', 86), auth: 'abcdefghijklmnopqrstuv' }", (0, 1, 0, 0)),
+    "notification_pref": ("CREATE notification_pref SET member = user:alice, kind = 'match'", (0, 1, 0, 0)),
     "city": ("CREATE city SET name = 'X', name_key = 'x', country = country:DE, point = (1, 1), vector = [1.0, 0.0, 0.0]", (0, 0, 0, 0)),
     "follow": ("RELATE user:alice->follow->user:carol", (0, 1, 0, 0)),
     "swipe": ("RELATE user:alice->swipe->user:carol SET direction = 'like'", (0, 1, 0, 0)),
