@@ -1,6 +1,7 @@
 """``idance demo``: a believable demo community, loaded idempotently (never in production).
 
-Members (``members.py``), their published sites (``sites.py``) and groups (``groups.py``). Every
+Members (``members.py``), their published sites (``sites.py``), groups (``groups.py``), likes
+and matches (``discovery.py``) and the first member's notifications (``notifications.py``). Every
 demo member signs in with her email and ``DEMO_PASSWORD``. Each part checks its own marker, so
 a second run changes nothing and a part added later still loads on an old demo.
 """
@@ -13,6 +14,7 @@ from ..storage import storage_from_config
 from .discovery import load_demo_discovery
 from .groups import load_demo_groups
 from .members import DEMO_PASSWORD, DemoRefused, load_demo_members
+from .notifications import load_demo_notifications
 from .sites import load_demo_sites
 
 __all__ = ["DEMO_PASSWORD", "DemoRefused", "load_demo"]
@@ -25,5 +27,7 @@ def load_demo(db: Database, config: Config) -> str:
     loaded, members = load_demo_members(db)
     parts = [loaded, load_demo_sites(db, storage_from_config(config)), load_demo_groups(db),
              load_demo_discovery(db, [m["key"] for m in members])]
+    # After every part whose events notify her (matches, follows, groups; chats and vlogs).
+    parts.append(load_demo_notifications(db))
     parts.append(f"Sign in as {members[0]['email']} with password {DEMO_PASSWORD}.")
     return " ".join(parts)

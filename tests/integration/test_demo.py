@@ -50,3 +50,19 @@ def test_demo_members_are_adults_who_follow_like_and_match(app, db):
     waiting = social.liked_me(db, "demo_000")
     assert [w["super"] for w in waiting] == [True]
     assert "already loaded" in load_demo(db, app.config["IDANCE"]).split("Sign in")[0]
+
+
+def test_the_documented_account_has_notifications_of_every_kind(app, db):
+    from idance_web.services import notifications
+
+    load_demo(db, app.config["IDANCE"])
+    items, _ = notifications.list_notifications(db, "demo_000", limit=60)
+    kinds = {i.kind for i in items}
+    assert kinds == set(notifications.KINDS)
+    assert 0 < notifications.unread_count(db, "demo_000") < sum(len(i.keys) for i in items)
+    likes = next(i for i in items if i.kind == "vlog_like")
+    assert likes.text.endswith("and 3 others liked “Sunday social, first spins”.")
+    assert any(i.url == "/g/north-side-crew/manage" for i in items)  # a request she answers
+    again = load_demo(db, app.config["IDANCE"])
+    assert "Demo notifications already loaded." in again
+    assert len(notifications.list_notifications(db, "demo_000", limit=60)[0]) == len(items)

@@ -184,3 +184,22 @@ def test_visitors_are_sent_to_sign_in(app):
     client = app.test_client()
     for path in ("/notifications", "/notifications/abc"):
         assert client.get(path).status_code == 302
+
+
+def test_vapid_keys_prints_a_pair_the_configuration_takes(config):
+    from idance_web import create_app
+    from idance_web.config import ConfigError
+
+    result = create_app(config).test_cli_runner().invoke(args=["vapid-keys"])
+    assert result.exit_code == 0, result.output
+    found = dict(line.split("=", 1) for line in result.output.splitlines()
+                 if line.startswith("IDANCE_VAPID_") and "SUBJECT" not in line)
+    public, private = found["IDANCE_VAPID_PUBLIC_KEY"], found["IDANCE_VAPID_PRIVATE_KEY"]
+    assert len(base64.urlsafe_b64decode(public + "=")) == 65
+    configured = make_config(vapid_public_key=public, vapid_private_key=private,
+                             vapid_subject="mailto:ops@idance.test").validate()
+    assert push.push_enabled(configured) and "web_push" in push.senders_from_config(configured)
+    for half in ({"vapid_public_key": public}, {"vapid_public_key": public,
+                                                "vapid_private_key": private}):
+        with pytest.raises(ConfigError):
+            make_config(**half).validate()  # one key alone, or keys without a subject
