@@ -245,6 +245,34 @@ def get_notification(db: Database, member_key: str, key: str) -> dict:
     return {**row, **{"title": _text(row), "url": _url(row)}}
 
 
+def live_event(db: Database, member_key: str, key: str) -> dict | None:
+    """The live stream's ``notification`` payload for one of her notifications, read as her;
+    None when it is not hers, gone, or of a kind she hides in the app."""
+    try:
+        row = get_notification(db, member_key, key)
+    except NotFound:
+        return None
+    if not preferences(db, member_key)[row["kind"]]["in_app"]:
+        return None
+    return {"id": str(row["id"]), "kind": row["kind"], "text": row["title"], "url": row["url"],
+            "created_at": row["created_at"].isoformat()}
+
+
+def fanout(change, db: Database) -> list[tuple[str, str, dict]]:
+    """For ``live.register_fanout("notification", fanout)``: a new notification becomes a
+    ``notification`` event for its recipient (a read or deleted one sends nothing; the badge
+    count follows from ``unread_count``)."""
+    record = change.record or {}
+    created = record.get("created_at")
+    fresh = isinstance(created, dt.datetime) and (
+        dt.datetime.now(dt.UTC) - created) < dt.timedelta(minutes=1)
+    if change.action != "update" or record.get("read_at") is not None or not fresh:
+        return []
+    member = key_of(record.get("recipient", ""))
+    payload = live_event(db, member, key_of(change.id))
+    return [(member, "notification", payload)] if payload else []
+
+
 def mark_read(db: Database, member_key: str, keys: list[str]) -> None:
     """Mark these notifications of hers read (others' ids change nothing)."""
     ids = _ids(keys)

@@ -3,6 +3,7 @@ the unread count and her preferences."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 import pytest
@@ -150,3 +151,39 @@ def test_describe_gives_plain_text_and_a_link_for_a_bare_row():
              "subject_target": RecordID("vlog", "v3"), "actor_name": "<b>Eva</b>"}
     assert nt.describe(reply) == {"text": "<b>Eva</b> replied to your comment.",
                                   "url": "/vlogs/v3"}
+
+
+def test_the_live_stream_gets_a_new_notification_as_its_recipient_reads_it(db, people):
+    from idance_web.realtime import Change
+
+    follow(db, "bruno", "ana")
+    with db.system() as s:
+        row = s.one("SELECT * FROM notification WHERE recipient = user:ana LIMIT 1")
+    change = Change("notification", str(row["id"]), "update", row)
+    ((member, kind, payload),) = nt.fanout(change, db)
+    assert (member, kind) == ("ana", "notification")
+    assert payload["text"] == "Bruno followed you." and payload["url"] == "/u/bruno"
+    assert payload["id"] == str(row["id"]) and payload["created_at"].startswith("20")
+    nt.save_preferences(db, "ana", {"follow": {"in_app": False, "push": True}})
+    assert nt.fanout(change, db) == []
+    read = Change("notification", str(row["id"]), "update", {**row, "read_at": row["created_at"]})
+    assert nt.fanout(read, db) == []
+
+
+def test_deleting_her_account_forgets_devices_choices_and_notifications(db, people):
+    from idance_web.services import push
+
+    follow(db, "bruno", "ana")
+    nt.save_preferences(db, "ana", {"follow": {"in_app": False, "push": False}})
+    key = b"\x04" + bytes(64)
+    push.register_device(db, "ana", push.validate_subscription({
+        "endpoint": "https://push.example.net/x", "keys": {
+            "p256dh": base64.urlsafe_b64encode(key).decode().rstrip("="),
+            "auth": base64.urlsafe_b64encode(bytes(16)).decode().rstrip("=")}}), "Firefox")
+    with db.member("ana") as s:
+        s.query("UPDATE user:ana SET deleted_at = time::now() RETURN NONE")
+    with db.system() as s:
+        left = s.query("RETURN count(SELECT id FROM device WHERE owner = user:ana);"
+                       "RETURN count(SELECT id FROM notification_pref WHERE member = user:ana);"
+                       "RETURN count(SELECT id FROM notification WHERE recipient = user:ana)")
+    assert left == [0, 0, 0]

@@ -196,6 +196,10 @@ def test_a_new_notification_reaches_her_devices_encrypted_and_signed(app, db, ma
     payload = service.received[0]["payload"]
     assert payload == {"title": "iDance", "body": "Bruno followed you.", "url": "/u/bruno",
                        "tag": "follow:user:bruno"}
+    # Bruno's own notifications never reach Ana's devices.
+    follow(db, "ana", "bruno")
+    run_jobs(db)
+    assert len(service.received) == 2
 
 
 def test_gone_subscriptions_are_forgotten_and_failures_retried(app, db, make_user, service):
