@@ -156,6 +156,7 @@ ERROR_TEXT = {
 
 def _render_error(code: int, description: str | None = None) -> str:
     title, text = ERROR_TEXT[code]
+    g.error_page = True  # the navigation's counts are left out: an error page reads nothing
     return render_template(
         "errors/error.html", code=code, title=title, text=description or text,
         request_id=g.get("request_id"),

@@ -9,8 +9,7 @@ from flask import (Blueprint, Response, current_app, flash, g, jsonify, redirect
                    render_template, request, url_for)
 from flask_login import current_user, login_required
 
-from ..db_errors import DatabaseError
-from ..errors import AppError, Invalid
+from ..errors import Invalid
 from ..extensions import get_db
 from ..forms import EmptyForm, MarkReadForm, NotificationPrefsForm, attach_errors
 from ..security import safe_next
@@ -134,14 +133,12 @@ class _LazyCount:
 
     def __int__(self) -> int:
         if self._value is None:
-            # Public pages are cached and shared: they never read the session for this.
-            signed_in = not g.get("public_page") and current_user.is_authenticated
-            try:
-                self._value = notifications.unread_count(get_db(), current_user.key) \
-                    if signed_in else 0
-            except (AppError, DatabaseError):
-                # The error page of a database that is away still renders its navigation.
-                self._value = 0
+            # Public pages are cached and shared: they never read the session for this. An
+            # error page reads nothing either (the database may be why it is shown).
+            signed_in = not (g.get("public_page") or g.get("error_page")) \
+                and current_user.is_authenticated
+            self._value = notifications.unread_count(get_db(), current_user.key) \
+                if signed_in else 0
         return self._value
 
     def __bool__(self) -> bool:
