@@ -17,7 +17,8 @@ from .discovery import ANA
 WELCOME = "Welcome to iDance! Your notifications gather here; choose which ones you get in Settings."
 CONTACT = ("Inés <ines@example.com> wrote via your site:\n\nHi! Do you give private lessons "
            "before weddings? We have two left feet and three months.\n\nThanks, Inés")
-CREW, CREW_OWNER = "north-side-crew", "demo_003"  # she becomes its admin
+# She becomes an admin of a school (not the crew the form fuzzing keeps untouched).
+CREW, CREW_OWNER = "tango-del-puerto", "demo_004"
 INVITING, INVITER = "swing-lab", "demo_010"
 REQUESTER = "demo_040"
 FOLLOWERS = ["demo_048", "demo_056"]  # new since her last visit (unread)

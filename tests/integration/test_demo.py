@@ -62,7 +62,7 @@ def test_the_documented_account_has_notifications_of_every_kind(app, db):
     assert 0 < notifications.unread_count(db, "demo_000") < sum(len(i.keys) for i in items)
     likes = next(i for i in items if i.kind == "vlog_like")
     assert likes.text.endswith("and 3 others liked “Sunday social, first spins”.")
-    assert any(i.url == "/g/north-side-crew/manage" for i in items)  # a request she answers
+    assert any(i.url == "/g/tango-del-puerto/manage" for i in items)  # a request she answers
     again = load_demo(db, app.config["IDANCE"])
     assert "Demo notifications already loaded." in again
     assert len(notifications.list_notifications(db, "demo_000", limit=60)[0]) == len(items)

@@ -12,7 +12,7 @@ import pytest
 from tests.web.crawler import crawl, demo_app, report, signed_in
 
 GROUP = "sol-salsa-studio"
-MEMBER = "ana-dubois@demo.idance.example"  # in no group
+MEMBER = "ana-dubois@demo.idance.example"  # an admin of Tango del Puerto
 OWNER = "lucia-ivanova@demo.idance.example"  # owns Sol Salsa Studio
 STARTS = ["/", "/me", "/me/site", f"/g/{GROUP}/manage"]
 

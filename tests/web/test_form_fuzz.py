@@ -19,7 +19,7 @@ from tests.web.crawler import (
 )
 
 GROUP = "sol-salsa-studio"
-MEMBER = "ana-dubois@demo.idance.example"  # in no group
+MEMBER = "ana-dubois@demo.idance.example"  # an admin of Tango del Puerto, not of these
 OWNER = "lucia-ivanova@demo.idance.example"  # owns Sol Salsa Studio
 # Members neither fuzzing account may change: an outsider, and an admin of the owner's group.
 OTHERS = [RecordID("user", "demo_002"), RecordID("user", "demo_009")]
