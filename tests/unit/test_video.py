@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from fractions import Fraction
 
 import av
 import pytest
@@ -123,6 +124,23 @@ def test_probe_refuses_an_undecodable_video(videos, tmp_path):
     assert caught.status == 400 and "cannot be decoded" in caught.reason
 
 
+def test_a_browser_recording_without_sizes_or_duration_gets_its_duration(tmp_path):
+    recording = tmp_path / "recorded.webm"  # as MediaRecorder writes: open-ended, no duration
+    with av.open(str(recording), "w", format="webm", options={"live": "1"}) as out:
+        stream = out.add_stream("libvpx", rate=25, options={"deadline": "realtime"})
+        stream.width, stream.height, stream.pix_fmt = 160, 90, "yuv420p"
+        for n in range(50):
+            frame = av.VideoFrame(160, 90, "yuv420p")
+            frame.pts, frame.time_base = n, Fraction(1, 25)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    with av.open(str(recording)) as container:
+        assert container.duration is None
+    info = probe(recording, max_seconds=60)
+    assert (info.container, info.video_codec, info.duration) == ("webm", "vp8", 2.0)
+    assert refusal(recording, max_seconds=1.5).status == 413  # the packets tell its length
+
+
 def test_probe_refuses_a_long_video(videos):
     caught = refusal(videos["mp4"], max_seconds=2)
     assert caught.status == 413 and "too long" in caught.reason
@@ -197,7 +215,8 @@ def test_rotation_survives_remux_transcode_and_poster(tmp_path):
     remuxed, transcoded = tmp_path / "r.mp4", tmp_path / "t.mp4"
     remux(phone, remuxed, info)
     transcode_h264(phone, transcoded)
-    assert probe(remuxed, max_seconds=60).rotation == probe(transcoded, max_seconds=60).rotation == 90
+    for made in (remuxed, transcoded):
+        assert probe(made, max_seconds=60).rotation == 90
     assert Image.open(io.BytesIO(poster_frame(remuxed))).size == (180, 320)  # upright
 
 

@@ -81,7 +81,8 @@ def test_ranges(app):
     assert part.headers["Cache-Control"] == "private, max-age=60"
     tail = fetch(client, "/test-private/" + KEY, headers={"Range": "bytes=-500"})
     assert tail.status_code == 206 and tail.data == BODY[-500:]
-    open_ended = fetch(client, "/test-private/" + KEY, headers={"Range": f"bytes={len(BODY) - 10}-"})
+    open_ended = fetch(client, "/test-private/" + KEY,
+                       headers={"Range": f"bytes={len(BODY) - 10}-"})
     assert open_ended.status_code == 206 and open_ended.data == BODY[-10:]
     past = fetch(client, "/test-private/" + KEY, headers={"Range": f"bytes={len(BODY)}-"})
     assert past.status_code == 416 and past.headers["Content-Range"] == f"bytes */{len(BODY)}"
