@@ -261,3 +261,13 @@ def test_check_webvtt_names_the_problem(data, status, problem):
     with pytest.raises(VideoRefused) as caught:
         check_webvtt(data)
     assert caught.value.status == status and problem in caught.value.reason
+
+
+def test_the_video_caps_are_settings():
+    from idance_web.config import Config, ConfigError, from_env
+
+    assert (Config().max_video_bytes, Config().max_video_seconds) == (200 * 1024 * 1024, 600)
+    config = from_env({"IDANCE_MAX_VIDEO_BYTES": "1000", "IDANCE_MAX_VIDEO_SECONDS": "30"})
+    assert (config.max_video_bytes, config.max_video_seconds) == (1000, 30)
+    with pytest.raises(ConfigError, match="IDANCE_MAX_VIDEO_SECONDS"):
+        Config(max_video_seconds=0).validate()
