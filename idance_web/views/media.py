@@ -10,11 +10,13 @@ from flask import Blueprint, Response, current_app, g, redirect, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import wrap_file
 
+from ..media_errors import MediaNotFound
 from ..storage import guess_served_content_type
 
 bp = Blueprint("media", __name__)
 SIGNED_URL_SECONDS = 600  # long enough to start and seek a video; a new visit gets a new one
 SANDBOX = "default-src 'none'; sandbox"
+VIDEO_PREFIX = "vid/"  # the keys ``media.file_key`` makes for videos and captions
 
 
 @bp.get("/media/<path:key>")
@@ -22,7 +24,10 @@ def show(key: str):
     """One stored variant; keys are content addresses, so the file never changes.
 
     A key that names no file is ``MediaNotFound`` (the 404 page); storage that does not
-    answer is ``StorageError`` (503)."""
+    answer is ``StorageError`` (503). Videos and captions are never served here: they belong
+    to vlogs that may not be public, and their routes check first (``send_stored``)."""
+    if key.startswith(VIDEO_PREFIX):
+        raise MediaNotFound("No such file.")
     stream, content_type = current_app.extensions["idance.storage"].open(key)
     g.public_page = True
     with stream:

@@ -179,3 +179,10 @@ def test_a_body_without_a_length_is_cut_off_at_the_limit(app):
         "/test-upload-exempt", input_stream=io.BytesIO(small), content_type=content_type,
         environ_overrides={"wsgi.input_terminated": True})
     assert answer.status_code == 200 and answer.json["size"] == 1000
+
+
+def test_videos_and_captions_are_never_served_at_the_public_media_path(app):
+    client = app.test_client()
+    for key in (KEY, VTT_KEY):
+        assert fetch(client, "/media/" + key).status_code == 404
+        assert fetch(client, "/test-private/" + key).status_code == 200
