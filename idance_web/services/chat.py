@@ -93,18 +93,19 @@ def list_chats(db: Database, member_key: str) -> list[dict]:
     exact unread count, whether she muted or left it, and whether it has ended."""
     me = RecordID("user", member_key)
     with db.member(member_key) as s:
-        chats, people = s.query(
-            f"""LET $chats = (SELECT id, kind, members, group.name AS group_name, deleted_at,
+        chats = s.rows(
+            f"""SELECT id, kind, members, group.name AS group_name, deleted_at,
                        last_message_at, last_message_preview, created_at,
                        (last_message_at ?? created_at) AS activity,
                        (SELECT muted, left_at FROM ONLY
                            type::thing('chat_state', [$parent.id, $me])) AS state,
                        fn::chat_unread(id) AS unread
-                   FROM chat WHERE members CONTAINS $me ORDER BY activity DESC LIMIT {LISTED});
-                RETURN $chats;
-                SELECT id, username, display_name FROM array::complement(array::distinct(
-                    array::flatten($chats[WHERE kind = 'direct'].members)), [$me]);""",
-            {"me": me})[1:]
+                   FROM chat WHERE members CONTAINS $me ORDER BY activity DESC LIMIT {LISTED}""",
+            {"me": me})
+        others = list({ref(m): m for c in chats if c["kind"] == "direct"
+                       for m in c["members"] if m != me}.values())
+        people = s.rows("SELECT id, username, display_name FROM $others",
+                        {"others": others}) if others else []
     names = {ref(p["id"]): p for p in people or []}
     out = []
     for c in chats or []:
@@ -125,11 +126,12 @@ def list_chats(db: Database, member_key: str) -> list[dict]:
     return out
 
 
-def message_body(db: Database, member_key: str, message_key: str) -> str:
-    """The text of her own message as she wrote it (for the edit form)."""
+def message_body(db: Database, member_key: str, key: str, message_key: str) -> str:
+    """The text of her own message in chat ``key`` as she wrote it (for the edit form)."""
     with db.member(member_key) as s:
-        row = s.one("SELECT author, body FROM $m", {"m": record_id("message", message_key)})
-    if row is None or key_of(row["author"]) != member_key or row.get("body") is None:
+        row = s.one("SELECT author, body, chat FROM $m", {"m": record_id("message", message_key)})
+    if row is None or key_of(row["author"]) != member_key or row.get("body") is None \
+            or row["chat"] != chat_record(key):
         raise NotFound("no such message")
     return row["body"]
 

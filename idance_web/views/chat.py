@@ -19,7 +19,7 @@ from ..errors import AppError, Invalid, NotAllowed, Refused
 from ..extensions import get_db, limiter
 from ..forms import EmptyForm, ReportForm, attach_errors
 from ..forms.chat import MessageForm
-from ..services import chat, chat_actions, social
+from ..services import chat, chat_actions, groups, social
 
 bp = Blueprint("chat", __name__)
 
@@ -167,13 +167,10 @@ def _action(chat_key: str, act, done: str | None = None, anchor: str = ""):
 @bp.get("/chat/<chat_key>/messages/<message_key>/edit")
 def message_edit_form(chat_key: str, message_key: str):
     """The edit form for her message (the page's script edits in place)."""
-    view = chat.thread(get_db(), current_user.key, chat_key)
-    message = next((m for m in view["messages"] if m["key"] == message_key), None)
-    if message is None or not message["own"]:
-        abort(404)
+    view = chat.thread(get_db(), current_user.key, chat_key, limit=1)
     form = MessageForm(formdata=None)
-    form.body.data = chat.message_body(get_db(), current_user.key, message_key)
-    return render_template("chat/edit.html", c=view, m=message, form=form)
+    form.body.data = chat.message_body(get_db(), current_user.key, chat_key, message_key)
+    return render_template("chat/edit.html", c=view, m={"key": message_key}, form=form)
 
 
 @bp.post("/chat/<chat_key>/messages/<message_key>/edit")
@@ -186,7 +183,7 @@ def message_edit(chat_key: str, message_key: str):
                                     form.body.data)
     except Invalid as exc:
         attach_errors(form, exc.fields)
-        view = chat.thread(get_db(), current_user.key, chat_key)
+        view = chat.thread(get_db(), current_user.key, chat_key, limit=1)
         return render_template("chat/edit.html", c=view, m={"key": message_key},
                                form=form), 400
     except Refused as exc:
@@ -238,8 +235,6 @@ def rejoin(chat_key: str):
 @bp.get("/g/<slug>/chat")
 def group(slug: str):
     """The group's chat: there when it exists, else its managers are offered to open it."""
-    from ..services import groups
-
     db = get_db()
     found = groups.get_group(db, slug, current_user.key)
     key = chat_actions.group_chat(db, current_user.key, chat.group_record(found["key"]))

@@ -156,6 +156,9 @@
       unreadSeen = false;
       var data = new FormData();
       data.append("csrf_token", csrf);
+      // Read up to the newest message shown, not one that has not arrived yet.
+      var shown = list.querySelectorAll("li.message");
+      if (shown.length) data.append("up_to", keyOf(shown[shown.length - 1].dataset.id));
       fetch(root.dataset.readUrl, {method: "POST", body: data, credentials: "same-origin",
                                    headers: {"Accept": "application/json"}})
         .then(function (r) { return r.ok ? r.json() : null; })

@@ -106,11 +106,18 @@ def test_json_without_csrf_or_object_is_refused(members):
 
 def test_a_third_member_gets_nothing(members):
     ana, cat, key = members["ana"], members["cat"], members["key"]
-    post_json(ana, key, "Only for Ben", "private-key-01")
+    made = post_json(ana, key, "Only for Ben", "private-key-01").get_json()
+    mkey = made["id"].split(":", 1)[1]
+    token = csrf_token(cat, "/chat")
+    assert cat.get(f"/chat/{key}/messages/{mkey}/edit").status_code == 404
+    for action, data in (("edit", {"body": "Changed"}), ("delete", {})):
+        answer = cat.post(f"/chat/{key}/messages/{mkey}/{action}",
+                          data={"csrf_token": token, **data})
+        assert answer.status_code == 404
+    assert "Only for Ben" in members["ben"].get(f"/chat/{key}").get_data(as_text=True)
     assert cat.get(f"/chat/{key}").status_code == 404
     assert "Only for Ben" not in cat.get("/chat").get_data(as_text=True)
     assert 'data-badge="chat" hidden>0' in badge(cat.get("/chat").get_data(as_text=True))
-    token = csrf_token(cat, "/chat")
     assert post_json(cat, key, "Let me in", "intruder-key-1", token).status_code == 404
     form = cat.post(f"/chat/{key}/messages", data={"csrf_token": token, "body": "x",
                                                    "idempotency_key": "intruder-key-2"})
@@ -226,3 +233,20 @@ def test_injection_renders_as_text(members):
     post_json(ana, key, "</script><img src=x onerror=alert(1)>", "inject-key-001")
     html = members["ben"].get(f"/chat/{key}").get_data(as_text=True)
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_block_and_report_from_the_chat(members):
+    ana, ben, key = members["ana"], members["ben"], members["key"]
+    post_json(ana, key, "Are you there?", "block-key-0001")
+    page = ben.get(f"/chat/{key}").get_data(as_text=True)
+    assert "Report Ana" in page and "Block Ana" in page
+    reported = ben.post("/u/ana/report", data={
+        "report-csrf_token": csrf_token(ben, f"/chat/{key}"), "report-reason": "spam",
+        "report-note": "From the chat", "next": f"/chat/{key}"})
+    assert reported.status_code == 303 and reported.headers["Location"].endswith(f"/chat/{key}")
+    blocked = post_form(ben, "/u/ana/block", f"/chat/{key}", next="/chat")
+    assert blocked.headers["Location"].endswith("/chat")
+    assert "You blocked Ana" in ben.get(f"/chat/{key}").get_data(as_text=True)
+    assert ana.get(f"/chat/{key}").status_code == 404
+    assert "Ben" not in re.sub(r"<header.*?</header>", "", ana.get("/chat").get_data(
+        as_text=True), flags=re.S)
