@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import uuid
 
-from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import (Blueprint, abort, before_render_template, current_app, flash, g, jsonify,
+                   redirect, render_template, request, url_for)
 from flask_login import current_user, login_required
 
 from ..db import DatabaseError
@@ -32,13 +32,25 @@ def _members_only():
 
 @bp.app_context_processor
 def _chat_badge():
-    """``chat_unread``: the navigation badge's count, rendered with every signed-in page."""
-    if g.get("public_page") or not getattr(current_user, "is_authenticated", False):
-        return {"chat_unread": 0}
+    """``chat_unread``: the navigation badge's count (0 until a page fills it in)."""
+    return {"chat_unread": 0}
+
+
+@bp.record_once
+def _count_for_pages(state) -> None:
+    before_render_template.connect(_fill_badge, state.app)
+
+
+def _fill_badge(app, template, context, **extra) -> None:
+    """Count her unread messages for a signed-in page. Error pages keep 0: they need no
+    count and must not ask a database that may be what failed."""
+    if (template.name or "").startswith("errors/") or g.get("public_page") \
+            or not getattr(current_user, "is_authenticated", False):
+        return
     try:
-        return {"chat_unread": chat.unread_total(get_db(), current_user.key)}
-    except (AppError, DatabaseError):  # an error page must still render
-        return {"chat_unread": 0}
+        context["chat_unread"] = chat.unread_total(get_db(), current_user.key)
+    except (AppError, DatabaseError):
+        pass
 
 
 def _wants_json() -> bool:
