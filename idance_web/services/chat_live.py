@@ -1,9 +1,10 @@
 """What the live stream sends about chats: who receives a changed message or read state, and
 the payload each one receives (the ``message`` and ``read`` events of CONTRACTS.md).
 
-Made for the live stream's fan-out registry (``register_fanout("message", message_events)``,
-``register_fanout("chat_state", read_events)``, ``register_badge("chat",
-chat.unread_total)``). The candidates are the chat's members as stored, read as the hub's
+Made for the live stream's fan-out registry, whose functions take ``(change, db)`` (a
+``realtime.Change``: ``table``, ``id``, ``action``, ``record``) and return ``(member_key,
+event_type, payload)`` triples: ``register_fanout("message", message_events)``,
+``register_fanout("chat_state", read_events)``, ``register_badge("chat", chat.unread_total)``. The candidates are the chat's members as stored, read as the hub's
 viewer; then each candidate reads the changed row under her own identity, so only what the
 database lets her read is sent to her (a member the other blocked, one who left before the
 message, or one no longer in the chat gets nothing). Call outside any database session.
@@ -24,9 +25,12 @@ def _members(db: Database, chat: Any) -> list[RecordID]:
         return s.value("RETURN (SELECT VALUE members FROM ONLY $chat) ?? []", {"chat": chat}) or []
 
 
-def message_events(db: Database, record: dict) -> list[tuple[str, str, dict]]:
-    """``(member_key, "message", payload)`` for each member who may read the message
-    ``record`` (a new, edited or deleted one), its author's other tabs included."""
+def message_events(change: Any, db: Database) -> list[tuple[str, str, dict]]:
+    """``(member_key, "message", payload)`` for each member who may read the changed message
+    (a new, edited or deleted one), its author's other tabs included."""
+    record = change.record
+    if change.action == "delete" or not record:
+        return []
     out = []
     for member in _members(db, record.get("chat")):
         with db.member(key_of(member)) as s:
@@ -36,11 +40,12 @@ def message_events(db: Database, record: dict) -> list[tuple[str, str, dict]]:
     return out
 
 
-def read_events(db: Database, record: dict) -> list[tuple[str, str, dict]]:
+def read_events(change: Any, db: Database) -> list[tuple[str, str, dict]]:
     """``(member_key, "read", payload)`` for the other members of the chat when a member's
-    shared read position (``record``, a ``chat_state`` row) moved; nothing while her read
-    receipts are off."""
-    if record.get("shared_read_at") is None:
+    shared read position (a ``chat_state`` row) moved; nothing while her read receipts are
+    off."""
+    record = change.record
+    if change.action == "delete" or not record or record.get("shared_read_at") is None:
         return []
     out = []
     for member in _members(db, record.get("chat")):
