@@ -55,6 +55,7 @@ class Config:
     trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
     rate_limits: bool = True
     daily_likes: int = 50  # likes a free member may give a day
+    chat_messages_per_minute: int = 30  # messages one member may send a minute
     follow_changes: bool = True  # the serving process runs the hub's thread (tests poll by hand)
     google_client_id: str = ""
     google_client_secret: str = ""
