@@ -241,3 +241,44 @@ def test_restore_into_a_live_data_file_goes_through_the_lock(tmp_path, demo_back
         assert not os.path.exists(tmp_path / "x.backup")
     finally:
         owner.close()
+
+
+def test_the_serving_app_writes_a_daily_backup_and_keeps_the_newest(tmp_path):
+    from idance_web.backup import job
+    from idance_web.job_handlers import load_handlers
+    from idance_web.jobs import Worker
+    from tests.fixtures.template import migrate
+
+    load_handlers()
+    config = make_config(backup_dir=str(tmp_path / "backups"), backup_keep=2)
+    db = Database(config)
+    try:
+        migrate(db)
+        os.makedirs(tmp_path / "backups")
+        for stamp in ("20200101T030000Z", "20200102T030000Z"):
+            (tmp_path / "backups" / f"idance-test-{stamp}.backup").write_text("old")
+        job.schedule(db, delay=0)
+        outcomes = Worker(db).run_due()
+        # It queues its next run itself, which takes the job back from its claim ("lost").
+        assert [o.error for o in outcomes if o.kind == "backup"] == [None]
+        kept = sorted(os.listdir(tmp_path / "backups"))
+        assert len(kept) == 2 and kept[0] == "idance-test-20200102T030000Z.backup"
+        newest = str(tmp_path / "backups" / kept[1])
+        assert stat.S_IMODE(os.stat(newest).st_mode) == 0o600
+        assert verify(newest, config)["tables"]["migration"]["rows"] >= 18
+        with db.worker() as s:  # the next one waits for the configured hour
+            queued = s.one("SELECT state, run_after > time::now() AS later "
+                           "FROM ONLY job:['backup', 'daily']")
+        assert queued == {"state": "queued", "later": True}
+    finally:
+        db.close()
+
+
+def test_the_daily_hour_is_the_next_one():
+    import datetime as dt
+
+    from idance_web.backup.job import seconds_until
+
+    now = dt.datetime(2026, 5, 1, 2, 30, tzinfo=dt.UTC)
+    assert seconds_until(3, now) == 1800
+    assert seconds_until(2, now) == 23.5 * 3600
