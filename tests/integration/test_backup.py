@@ -282,3 +282,46 @@ def test_the_daily_hour_is_the_next_one():
     now = dt.datetime(2026, 5, 1, 2, 30, tzinfo=dt.UTC)
     assert seconds_until(3, now) == 1800
     assert seconds_until(2, now) == 23.5 * 3600
+
+
+def test_the_restore_command_restores_once_then_refuses(demo_backup, monkeypatch):
+    # The backup holds the lookup rows; the full load would only replace the small test set.
+    monkeypatch.setattr("idance_web.services.lookup.load_lookup", lambda s, log: None)
+    app = create_app(demo_backup["config"])
+    try:
+        cli = app.test_cli_runner()
+        result = cli.invoke(args=["restore", demo_backup["path"]])
+        assert result.exit_code == 0, result.output
+        assert "every table matches the backup" in result.output
+        db = app.extensions["idance.db"]
+        with db.visitor() as s:  # the access keys came back from the configuration
+            assert s.value("RETURN $access") == "visitor"
+        again = cli.invoke(args=["restore", demo_backup["path"]])
+        assert again.exit_code == 1 and "not empty" in again.output
+    finally:
+        app.extensions["idance.db"].close()
+
+
+def test_a_bucket_is_listed_with_hashes_not_copied(db, tmp_path, monkeypatch):
+    import hashlib
+
+    from moto import mock_aws
+
+    from idance_web.storage import storage_from_config
+
+    endpoint = "https://account.r2.cloudflarestorage.example"
+    monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", endpoint)
+    config = db.config.with_overrides(media_backend="s3", s3_bucket="idance-media",
+                                      s3_endpoint_url=endpoint, s3_access_key_id="k",
+                                      s3_secret_access_key="s", s3_region="us-east-1")
+    monkeypatch.setattr(db, "config", config)
+    with mock_aws():
+        storage = storage_from_config(config)
+        storage.client.create_bucket(Bucket="idance-media")
+        storage.put("img/ab/cdef.webp", b"webp-bytes", "image/webp")
+        manifest = write_backup(db, str(tmp_path / "b.backup"))
+    assert manifest["media"] == {"backend": "s3", "bucket": "idance-media", "objects": {
+        "img/ab/cdef.webp": {"bytes": 10, "etag": hashlib.md5(b"webp-bytes").hexdigest()}}}
+    with tarfile.open(tmp_path / "b.backup") as tar:
+        assert tar.getnames() == ["database.surql", "manifest.json"]
+    assert verify(str(tmp_path / "b.backup"), config)["media"]["backend"] == "s3"
