@@ -19,20 +19,27 @@ _RUNNING = ("the app is running and owns the data file, so this command cannot o
 
 
 class _Progress:
-    """One line on the terminal that counts rows (only on a terminal, and only for long runs)."""
+    """One line on the terminal that counts what is done (rows of a table, bytes of the file),
+    only on a terminal and only for long runs."""
 
     def __init__(self):
         self.shown = False
         self.live = sys.stderr.isatty()
 
-    def __call__(self, table: str, rows: int, total: int) -> None:
+    def __call__(self, what: str, done: int, total: int) -> None:
         if self.live and total >= 5000:
-            click.echo(f"\r{table}: {rows}/{total} rows\033[K", nl=False, err=True)
+            click.echo(f"\r{what}: {done}/{total}\033[K", nl=False, err=True)
             self.shown = True
 
     def done(self) -> None:
         if self.shown:
             click.echo("\r\033[K", nl=False, err=True)
+            self.shown = False
+
+    def echo(self, message: str) -> None:
+        """A line of its own, below nothing half-written."""
+        self.done()
+        click.echo(message)
 
 
 def _summary(manifest: dict) -> str:
@@ -57,7 +64,7 @@ def backup_command(file: str, check: bool) -> None:
         if check:
             click.echo(f"{file} verified: {_summary(verify(file, config))} restore exactly.")
             return
-        manifest = write_backup(get_db(), file, progress=progress, log=click.echo)
+        manifest = write_backup(get_db(), file, progress=progress, log=progress.echo)
     except DatabaseLocked:
         raise click.ClickException(_RUNNING) from None
     except BackupError as exc:
@@ -81,7 +88,7 @@ def restore_command(file: str) -> None:
     progress = _Progress()
     try:
         manifest = restore(db, file, storage=storage_from_config(db.config),
-                           progress=progress, log=click.echo)
+                           progress=progress, log=progress.echo)
         Runner(db, lookup=load_lookup).run(log=click.echo)
     except DatabaseLocked:
         raise click.ClickException(_RUNNING.replace("this command", "restore")) from None

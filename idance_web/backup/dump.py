@@ -34,7 +34,7 @@ LEFT_OUT = ("-- USERS and ACCESSES are not in this file: they carry the hub user
             "configuration (IDANCE_DB_JWT_KEY).")
 _ROWS = "SELECT VALUE <string> $this FROM type::table($table) LIMIT $limit START $start"
 
-Progress = Callable[[str, int, int], None]  # (table, rows so far, rows in the table)
+Progress = Callable[[str, int, int], None]  # (what, done so far, in all): a table's rows
 
 
 @dataclass

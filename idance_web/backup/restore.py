@@ -131,17 +131,19 @@ def _empty(session) -> None:
                           "an empty database (a new data file, or a new database name)")
 
 
-def _load(db: Database, tar: tarfile.TarFile, progress: Callable[[int], None] | None) -> None:
-    rows = 0
+def _load(db: Database, tar: tarfile.TarFile, progress: Callable[[int, int], None] | None) -> None:
+    handle = tar.extractfile(SQL_NAME)
+    size = tar.getmember(SQL_NAME).size
     with db.system() as s:
         _empty(s)
-        for kind, sql in statements(iter(tar.extractfile(SQL_NAME).readline, b"")):
+        for kind, sql in statements(iter(handle.readline, b"")):
             if sql.strip() == "OPTION IMPORT;":
                 continue
             s.query("OPTION IMPORT;\n" + sql)
             if kind == "rows" and progress:
-                rows += sql.count("}, {") + 1
-                progress(rows)
+                progress(handle.tell(), size)
+    if progress:
+        progress(size, size)
 
 
 def _media(tar: tarfile.TarFile, manifest: dict, storage) -> int:
@@ -177,7 +179,8 @@ def restore(db: Database, path: str, storage=None, progress: Progress | None = N
     manifest, tar = read_backup(path)
     with tar:
         total = sum(t["rows"] for t in manifest["tables"].values())
-        _load(db, tar, (lambda n: progress("rows", n, total)) if progress else None)
+        _load(db, tar, (lambda done, size: progress(f"{SQL_NAME} (bytes)", done, size))
+              if progress else None)
         log(f"database: {total} rows in {len(manifest['tables'])} tables restored")
         if storage is not None and manifest.get("media", {}).get("backend") == "local":
             log(f"media: {_media(tar, manifest, storage)} files written")

@@ -325,3 +325,19 @@ def test_a_bucket_is_listed_with_hashes_not_copied(db, tmp_path, monkeypatch):
     with tarfile.open(tmp_path / "b.backup") as tar:
         assert tar.getnames() == ["database.surql", "manifest.json"]
     assert verify(str(tmp_path / "b.backup"), config)["media"]["backend"] == "s3"
+
+
+def test_long_runs_report_their_progress(demo_backup, tmp_path):
+    seen = []
+    manifest = write_backup(demo_backup["db"], str(tmp_path / "b.backup"),
+                            progress=lambda *event: seen.append(event))
+    blocks = [(done, total) for what, done, total in seen if what == "content_block"]
+    assert blocks == [(1000, manifest["tables"]["content_block"]["rows"]),
+                      (manifest["tables"]["content_block"]["rows"],) * 2]
+    restored, db = [], _empty_db()
+    try:
+        restore(db, str(tmp_path / "b.backup"), progress=lambda *event: restored.append(event))
+    finally:
+        db.close()
+    done = [d for _, d, _ in restored]
+    assert done == sorted(done) and done[-1] == restored[-1][2] == manifest["sql"]["bytes"]
