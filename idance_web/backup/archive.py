@@ -99,7 +99,7 @@ def write_backup(db: Database, path: str, progress: Progress | None = None,
     """
     config = db.config
     folder = os.path.dirname(os.path.abspath(path)) or "."
-    os.makedirs(folder, exist_ok=True)
+    os.makedirs(folder, mode=0o700, exist_ok=True)  # a folder it makes is owner-only too
     fd, sql_path = tempfile.mkstemp(dir=folder, prefix=".idance-backup-", suffix=".surql")
     tar_path = None
     try:

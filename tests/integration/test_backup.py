@@ -341,3 +341,23 @@ def test_long_runs_report_their_progress(demo_backup, tmp_path):
         db.close()
     done = [d for _, d, _ in restored]
     assert done == sorted(done) and done[-1] == restored[-1][2] == manifest["sql"]["bytes"]
+
+
+def test_a_backup_from_an_older_version_is_restored_then_migrated(tmp_path):
+    from tests.lookup_fixture import load_small_lookup
+
+    old = _empty_db()
+    try:
+        Runner(old, lookup=lambda s, log: load_small_lookup(s)).run(target="0016",
+                                                                    log=lambda m: None)
+        manifest = write_backup(old, str(tmp_path / "old.backup"))
+    finally:
+        old.close()
+    assert manifest["migrations"][-1].startswith("0016")
+    db = _empty_db()
+    try:
+        restore(db, str(tmp_path / "old.backup"))
+        applied = Runner(db, lookup=lambda s, log: None).run(log=lambda m: None)
+        assert applied == ["0017_notification_kinds"]
+    finally:
+        db.close()
