@@ -139,6 +139,8 @@ def _load(db: Database, tar: tarfile.TarFile, progress: Callable[[int, int], Non
         for kind, sql in statements(iter(handle.readline, b"")):
             if sql.strip() == "OPTION IMPORT;":
                 continue
+            if kind == "rows":  # the inserted rows need not come back: a third of the time
+                sql = sql.rstrip().removesuffix(";") + " RETURN NONE;"
             s.query("OPTION IMPORT;\n" + sql)
             if kind == "rows" and progress:
                 progress(handle.tell(), size)
