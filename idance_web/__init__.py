@@ -102,10 +102,13 @@ def configure_templates(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from .views import (account, auth, discover, groups, health, media, oauth, pages, profile,
                         public, site_editor)
+    from .views import password, search
 
     for blueprint in (pages.bp, health.bp, auth.bp, account.bp, profile.bp, oauth.bp,
                       public.bp, media.bp, groups.bp, discover.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(password.bp)  # reset and verification links
+    app.register_blueprint(search.bp)
     site_editor.register(app)  # her own site's editor, and a group's
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+from . import mail  # noqa: F401 - registers send_email
 from .jobs import HANDLERS, Handler, Worker
 from .services import ages, similar  # noqa: F401 - their @handler decorators register them
 
