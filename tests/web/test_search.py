@@ -40,13 +40,13 @@ def community(app, db):
     site.publish()
     member(app, "alicia", "Alicia Keys")  # no site, discoverable
     member(app, "aliquiet", "Ali Quiet")  # no site, not discoverable
-    member(app, "alibad", "Ali Blocked")
+    blocked = member(app, "alibad", "Ali Blocked")
     with db.system() as s:
         s.query("UPDATE profile SET discoverable = false WHERE owner.username = 'aliquiet'")
     assert create(alice.client).status_code == 302  # "Salsa Lab Berlin", public
     assert create(alice.client, slug="quiet-crew", name="Salsa Quiet Crew",
                   visibility="unlisted").status_code == 302
-    return alice
+    return {"alice": alice, "alibad": blocked}
 
 
 def test_visitors_find_dancers_with_a_published_site_and_public_groups(app, community):
@@ -65,8 +65,11 @@ def test_members_find_the_profiles_they_may_see(app, db, community):
     result = found(bob.client, "ali")
     assert sorted(result["dancers"]) == ["/u/alice", "/u/alicia"]
     # The blocked pair no longer find each other; the others still find her.
-    assert "/u/alibad" in found(community.client, "ali blocked")["dancers"]
+    assert "/u/alibad" in found(community["alice"].client, "ali blocked")["dancers"]
     assert found(bob.client, "blocked")["dancers"] == []
+    # Checked as the blocked member too, who cannot read the block.
+    assert found(community["alibad"].client, "bob")["dancers"] == []
+    assert found(community["alice"].client, "bob")["dancers"] == ["/u/bob"]
 
 
 def test_names_are_found_by_any_word_accents_and_case_aside(app, db, community):
@@ -116,7 +119,7 @@ def test_renamed_and_deleted_members(app, db, community):
     ("   ", "Type a dancer's name"),
 ])
 def test_odd_queries_get_a_sensible_page(app, community, q, says):
-    for client in (app.test_client(), community.client):
+    for client in (app.test_client(), community["alice"].client):
         response = client.get("/search", query_string={"q": q})
         assert response.status_code == 200, q
         html = response.get_data(as_text=True)
@@ -128,7 +131,7 @@ def test_odd_queries_get_a_sensible_page(app, community, q, says):
 
 
 def test_the_landing_page_and_the_navigation_have_a_search_box(app, community):
-    for client, path in ((app.test_client(), "/"), (community.client, "/me"),
+    for client, path in ((app.test_client(), "/"), (community["alice"].client, "/me"),
                          (app.test_client(), "/groups")):
         html = client.get(path).get_data(as_text=True)
         assert re.search(r'<form method="get" action="/search" role="search"', html), path
