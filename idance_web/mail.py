@@ -9,8 +9,8 @@ slow or away. Delivery goes through SMTP when ``IDANCE_SMTP_URL`` is set:
 - ``smtps://user:pass@host:465`` — TLS from the first byte.
 
 Without it (development), each message is written as a ``.eml`` file to ``IDANCE_MAIL_DIR``
-(``instance/mail``) and logged; outside production the log line carries the text body, so the
-links in it can be followed from the console.
+(``instance/mail``) and logged as a warning; outside production the log line carries the text
+body, so the links in it can be followed from the console.
 """
 
 from __future__ import annotations
@@ -121,12 +121,13 @@ def _write_file(config: Config, message: EmailMessage) -> None:
     name = f"{time.strftime('%Y%m%d-%H%M%S')}-{make_msgid().strip('<>').split('@')[0]}.eml"
     path = folder / name
     path.write_bytes(bytes(message))
+    # A warning, so that it shows without any logging set up: nothing was sent.
     if config.is_production:
         log.warning("no IDANCE_SMTP_URL: email to %s written to %s", message["To"], path)
     else:
         body = message.get_body(("plain",))
-        log.info("email to %s: %s (%s)\n%s", message["To"], message["Subject"], path,
-                 body.get_content() if body else "")
+        log.warning("email to %s (not sent: no IDANCE_SMTP_URL): %s (%s)\n%s", message["To"],
+                    message["Subject"], path, body.get_content() if body else "")
 
 
 @handler("send_email")

@@ -29,7 +29,6 @@ def test_good_smtp_urls_are_accepted(url):
 
 def test_without_smtp_messages_go_to_the_mail_folder(tmp_path, caplog):
     config = make_config(mail_dir=str(tmp_path / "mail"))
-    caplog.set_level("INFO", logger="idance.mail")
     mail.deliver(config, mail.build_message(config, PAYLOAD))
     files = list((tmp_path / "mail").glob("*.eml"))
     assert len(files) == 1
