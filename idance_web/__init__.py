@@ -77,9 +77,11 @@ def configure_database(app: Flask) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
+    from . import body_limits
     from .sign_in_providers import registry
 
     csrf.init_app(app)
+    body_limits.init_app(app)  # first of the hooks: the CSRF check reads the body
     login_manager.init_app(app)
     limiter.init_app(app)
     registry.init_app(app)  # registers the configured sign-in providers
@@ -98,11 +100,12 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from .views import (account, auth, discover, groups, health, media, notifications, oauth,
-                        pages, profile, public, site_editor)
+    from .views import (account, auth, chat, discover, groups, health, media, notifications,
+                        oauth, pages, password, profile, public, search, site_editor)
 
-    for blueprint in (pages.bp, health.bp, auth.bp, account.bp, profile.bp, oauth.bp,
-                      public.bp, media.bp, groups.bp, discover.bp, notifications.bp):
+    for blueprint in (pages.bp, health.bp, auth.bp, password.bp, account.bp, profile.bp,
+                      oauth.bp, public.bp, media.bp, groups.bp, discover.bp, chat.bp,
+                      notifications.bp, search.bp):
         app.register_blueprint(blueprint)
     site_editor.register(app)  # her own site's editor, and a group's
 
@@ -147,6 +150,7 @@ ERROR_TEXT = {
     405: ("Not allowed", "That method is not allowed here."),
     409: ("Changed meanwhile", "That was changed meanwhile. Go back, reload and try again."),
     413: ("Too large", "That upload is too large."),
+    415: ("Not accepted", "That kind of file is not accepted here."),
     422: ("Cannot process", "That input could not be processed."),
     429: ("Slow down", "Too many attempts. Wait a moment and try again."),
     500: ("Something went wrong", "Something went wrong on our side. It has been logged."),

@@ -56,9 +56,18 @@ def load_demo_notifications(db: Database) -> str:
                    };
                };
                IF $crew != NONE {
-                   CREATE group_member SET group = $crew, user = $me, role = 'admin' RETURN NONE;
-                   CREATE notification SET recipient = $me, kind = 'group_role', text = 'admin',
-                       actor = type::thing('user', $crew_owner), subject = $crew RETURN NONE;
+                   -- She may have joined it already (the demo's group chat).
+                   LET $row = (SELECT VALUE id FROM group_member WHERE group = $crew
+                       AND user = $me)[0];
+                   IF $row != NONE { UPDATE $row SET role = 'admin' RETURN NONE; }
+                   ELSE { CREATE group_member SET group = $crew, user = $me, role = 'admin'
+                       RETURN NONE; };
+                   IF count(SELECT id FROM notification WHERE recipient = $me
+                           AND kind = 'group_role') = 0 {
+                       CREATE notification SET recipient = $me, kind = 'group_role',
+                           text = 'admin', actor = type::thing('user', $crew_owner),
+                           subject = $crew RETURN NONE;
+                   };
                    -- The request's own event tells the crew's managers, her included.
                    CREATE group_member SET group = $crew, user = type::thing('user', $requester),
                        role = 'requested' RETURN NONE;

@@ -22,6 +22,7 @@ from surrealdb import RecordID
 from ..db import Database
 from ..errors import Invalid, NotFound
 from ..record_ids import key_of
+from .chat import chat_key
 
 # Kind → what the settings call it, in the order shown.
 KINDS = {
@@ -91,14 +92,6 @@ def _name(row: dict) -> str:
     return row.get("actor_name") or "Someone"
 
 
-def chat_key(chat) -> str:
-    """The ``<chat_key>`` of a chat's URL: its record key, a pair's two member keys joined."""
-    key = chat.id if isinstance(chat, RecordID) else chat
-    if isinstance(key, list):
-        return "--".join(key_of(part) for part in key)
-    return str(key)
-
-
 def _vlog_key(row: dict) -> str:
     subject = row.get("subject")
     if isinstance(subject, RecordID) and subject.table_name == "comments":
@@ -111,7 +104,7 @@ def _url(row: dict) -> str:
     if kind == "match":
         return "/matches"
     if kind == "message" and subject is not None:
-        return f"/chat/{chat_key(subject)}"
+        return f"/chat/{chat_key(subject)}"  # the chat's own address (services/chat.py)
     if kind == "follow" and row.get("actor_username"):
         return f"/u/{row['actor_username']}"
     if kind in ("vlog_like", "comment", "reply", "tag") and subject is not None:

@@ -51,7 +51,7 @@ def test_alike_notifications_are_grouped_newest_first_each_with_its_link(db, peo
     assert cursor is None
     assert [(i.text, i.url) for i in items] == [
         ("You matched with Dario.", "/matches"),
-        ("Chloe sent you 2 messages.", "/chat/ana--chloe"),
+        ("Chloe sent you 2 messages.", "/chat/ana.chloe"),
         ("Eva and 1 other followed you.", "/u/eva"),
         ("Dario and 2 others liked your vlog.", "/vlogs/v1"),
     ]
