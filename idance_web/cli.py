@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from .db_errors import DatabaseLocked
 from .extensions import get_db
 from .migrate import MigrationError, Runner
+from .serve import serve_command
 
 
 def _one_line_errors(command):
@@ -92,7 +93,8 @@ def schema_doc_command(output: str) -> None:
 @with_appcontext
 @_one_line_errors
 def run_command(host: str, port: int, demo: bool, reload: bool) -> None:
-    """Run the development server (applies pending migrations first, except in production)."""
+    """Run the development server (applies pending migrations first; in production it
+    refuses to start while any are pending)."""
     from werkzeug.serving import run_simple
 
     app = current_app._get_current_object()
@@ -112,6 +114,13 @@ def run_command(host: str, port: int, demo: bool, reload: bool) -> None:
             make_runner(lookup).run(log=click.echo)
         except MigrationError as exc:
             raise click.ClickException(str(exc)) from exc
+    else:
+        from .serving import MigrationsPending, refuse_pending_migrations
+
+        try:
+            refuse_pending_migrations(app)  # production applies nothing implicitly
+        except MigrationsPending as exc:
+            raise click.ClickException(str(exc)) from None
     if demo:
         from .demo import load_demo
 
@@ -209,6 +218,7 @@ def register(app: Flask) -> None:
     for command in (migrate_command, demo_command, schema_doc_command, run_command,
                     set_tier_command, reports_command, worker_command, jobs_command):
         app.cli.add_command(command)
+    app.cli.add_command(serve_command)
 
 
 def _create_app():

@@ -52,6 +52,11 @@ class Config:
     public_url: str = ""  # e.g. https://idance.example; OAuth redirect URIs are built from it
     trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
     rate_limits: bool = True
+    # Where rate-limit counters live: memory:// counts per process and forgets on restart;
+    # several processes need one shared store (redis://host:6379/0).
+    rate_limit_storage: str = "memory://"
+    # Addresses (comma-separated, CIDR allowed) that may read /metrics; others get 403.
+    metrics_allow: str = "127.0.0.0/8,::1"
     daily_likes: int = 50  # likes a free member may give a day
     follow_changes: bool = True  # the serving process runs the hub's thread (tests poll by hand)
     google_client_id: str = ""
@@ -104,7 +109,24 @@ class Config:
                 raise ConfigError("IDANCE_PUBLIC_URL must be set to the https:// address")
             if self.auto_migrate:
                 object.__setattr__(self, "auto_migrate", False)
+        if "://" not in self.rate_limit_storage:
+            raise ConfigError("IDANCE_RATE_LIMIT_STORAGE must be a storage URI such as "
+                              "memory:// or redis://host:6379/0")
+        metrics_networks(self.metrics_allow)
         return self
+
+
+def metrics_networks(text: str) -> tuple:
+    """The networks of ``IDANCE_METRICS_ALLOW``; ConfigError naming a malformed entry."""
+    import ipaddress
+
+    networks = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"IDANCE_METRICS_ALLOW: {item!r} is not an address or network")
+    return tuple(networks)
 
 
 def _coerce(raw: str, default):

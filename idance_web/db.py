@@ -32,7 +32,7 @@ from surrealdb import RecordID, Surreal
 
 from .config import Config
 from .db_errors import (  # noqa: F401 - the database's own failures are imported from here
-    _NOT_EXECUTED, DatabaseError, DatabaseLocked, DatabaseUnavailable, map_error,
+    _NOT_EXECUTED, DatabaseError, DatabaseLocked, DatabaseUnavailable, DataUnwritable, map_error,
 )
 from .errors import NotAllowed
 from .record_ids import (  # noqa: F401 - services import record ids from here
@@ -114,6 +114,7 @@ class Database:
         self._lock_file = None
         self._jwt_key = OctKey.import_key(config.db_jwt_key)
         self.query_count = 0  # statements batches sent; pages count their queries with it
+        self.query_seconds = 0.0  # time spent in those round trips (/metrics reports both)
         self.authentications = 0  # identity switches that authenticated or signed in
         # Who the connection is signed in as (None: at rest, root or the configured user),
         # until when that may be reused, and whether the current block wrote. Under the lock.
@@ -160,9 +161,16 @@ class Database:
 
     def _connection(self):
         if self._conn is None:
+            if getattr(self._local, "identity", None) is not None:
+                # Dropped inside this block (_discard): a new connection would be root, not
+                # the identity the block switched to.
+                raise DataUnwritable("the connection was dropped after a storage failure")
             path = self._data_path()
-            if path is not None:
-                self._take_file_lock(path)
+            if path is not None and self._lock_file is None:
+                try:
+                    self._take_file_lock(path)
+                except OSError as exc:  # a read-only or foreign data directory
+                    raise DataUnwritable(f"cannot write beside {path}: {exc}") from exc
             try:
                 conn = Surreal(self.url)
                 conn.connect()
@@ -173,7 +181,9 @@ class Database:
                 raise
             except Exception as exc:  # the SDK raises bare exceptions for transport failures
                 self._release_file_lock()
-                raise DatabaseUnavailable(f"cannot open {self.url}: {exc}") from exc
+                failure = map_error(str(exc))
+                kind = DataUnwritable if isinstance(failure, DataUnwritable) else DatabaseUnavailable
+                raise kind(f"cannot open {self.url}: {exc}") from exc
             self._conn = conn
             self._signed_in = None
         return self._conn
@@ -183,6 +193,23 @@ class Database:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
             self._lock_file = None
+
+    def _discard(self) -> None:
+        """Drop the embedded connection after a storage failure, keeping the data file's lock:
+        the engine fails every later write ("fsync failed") even once space returns, and
+        opening the file again repairs the unfinished tail. The next block reopens it."""
+        conn, self._conn, self._signed_in = self._conn, None, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # it failed already; what matters is not to use it again
+                pass
+
+    def _failure(self, message: str) -> Exception:
+        error = map_error(message)
+        if isinstance(error, DataUnwritable) and self._data_path() is not None:
+            self._discard()
+        return error
 
     def close(self) -> None:
         """Close the connection and release the data file."""
@@ -332,19 +359,22 @@ class Database:
         self.query_count += 1
         if _WRITES.search(sql):
             self._wrote = True
+        started = time.perf_counter()
         try:
             response = conn.query_raw(sql, vars)
         except Exception as exc:
-            raise map_error(str(exc)) from exc
+            raise self._failure(str(exc)) from exc
+        finally:
+            self.query_seconds += time.perf_counter() - started
         if "error" in response:
-            raise map_error(str(response["error"].get("message", response["error"])))
+            raise self._failure(str(response["error"].get("message", response["error"])))
         statements = response.get("result", [])
         failed = [str(st.get("result")) for st in statements if st.get("status") != "OK"]
         if failed:
             # Inside a transaction every statement after the failing one reports only that it
             # was not executed: raise the one that says why.
             cause = next((f for f in failed if _NOT_EXECUTED not in f), failed[0])
-            raise map_error(cause)
+            raise self._failure(cause)
         return [st.get("result") for st in statements]
 
     def raw(self, sql: str, vars: dict | None = None) -> list[dict]:
@@ -379,10 +409,11 @@ class Database:
                 (conn.signup if signup else conn.signin)(payload)
                 auth = conn.query_raw("RETURN $auth.id")["result"][0]["result"]
             except Exception as exc:
-                raise map_error(str(exc)) from exc
+                raise self._failure(str(exc)) from exc
             finally:
                 self._local.identity = None
-                self._reset(conn)
+                if self._conn is conn:  # not dropped after a storage failure
+                    self._reset(conn)
             if auth is None:
                 raise NotAllowed("sign-in refused")
             return f"{auth.table_name}:{auth.id}"

@@ -14,6 +14,7 @@ def post_worker_init(worker) -> None:
     from .realtime import start_hub
 
     app = getattr(worker, "wsgi", None)
+    refuse_pending_migrations(app, worker)
     if app is not None and "idance.hub" in getattr(app, "extensions", {}):
         start_hub(app)
 
@@ -24,3 +25,34 @@ def worker_exit(server, worker) -> None:
     hub = getattr(app, "extensions", {}).get("idance.hub") if app is not None else None
     if hub is not None:
         hub.stop()
+
+
+def pending_migrations(app) -> list[str]:
+    """Migrations not applied to the app's database (or changed since), by name."""
+    from .migrate import Runner
+
+    return [item.name for item in Runner(app.extensions["idance.db"]).status()
+            if item.state != "applied"]
+
+
+def refuse_pending_migrations(app, worker=None) -> None:
+    """Stop a serving process whose database lacks migrations: nothing is applied implicitly
+    when serving. In a gunicorn worker the exit code halts the whole server (no respawn)."""
+    import sys
+
+    if app is None or "idance.db" not in getattr(app, "extensions", {}):
+        return
+    pending = pending_migrations(app)
+    if not pending:
+        return
+    message = (f"{len(pending)} migration(s) pending ({', '.join(pending)}): run "
+               "`idance migrate` before serving; nothing is applied at start-up.")
+    app.extensions["idance.db"].close()
+    if worker is None:
+        raise MigrationsPending(message)
+    worker.log.error(message)
+    sys.exit(3)  # gunicorn's WORKER_BOOT_ERROR: the arbiter stops instead of respawning
+
+
+class MigrationsPending(RuntimeError):
+    """The database lacks migrations the code needs."""
