@@ -4,10 +4,11 @@ Each app has a registry of its own (a process may build several apps; tests buil
 Requests are counted and timed by endpoint (the route's name, never the path, so the number of
 series stays bounded) and status. The rest is read when scraped: database round trips and
 their time (``Database.query_count``/``query_seconds``), render-cache hits and misses, the job
-queue by state, open live streams, and whether the hub and the in-process job worker run.
+queue by state, open live streams (``app.extensions["idance.live"].count()``), and whether
+the hub and the in-process job worker run.
 
 Other parts add a gauge with ``register_gauge(name, documentation, fn)``, ``fn(app) -> float``
-read at each scrape; the live stream's count may also be pushed with ``set_open_streams(n)``.
+read at each scrape.
 """
 
 from __future__ import annotations
@@ -36,17 +37,11 @@ def register_gauge(name: str, documentation: str, fn: Callable[[Flask], float]) 
     _GAUGES[name] = (documentation, fn)
 
 
-def set_open_streams(n: int, app: Flask | None = None) -> None:
-    """Set the open live streams gauge of ``app`` (the current app by default)."""
-    (app or current_app).extensions["idance.metrics"].open_streams = int(n)
-
-
 class Metrics:
     """One app's registry and request instruments."""
 
     def __init__(self, app: Flask):
         self.app = app
-        self.open_streams = 0
         self.registry = CollectorRegistry()
         self.requests = Counter("idance_http_requests", "Requests answered.",
                                 ["endpoint", "method", "status"], registry=self.registry)
@@ -90,7 +85,7 @@ class _Scraped:
             yield GaugeMetricFamily("idance_render_cache_entries", "Pages in the render cache.",
                                     value=len(cache.pages))
         yield GaugeMetricFamily("idance_open_streams", "Open live streams (/events).",
-                                value=_open_streams(app, self.metrics))
+                                value=_open_streams(app))
         hub, worker = ext.get("idance.hub"), ext.get("idance.worker")
         yield GaugeMetricFamily("idance_hub_running", "1 while the real-time hub follows the "
                                 "change feed.", value=int(bool(hub and hub.running)))
@@ -108,10 +103,9 @@ class _Scraped:
             yield GaugeMetricFamily(name, documentation, value=value)
 
 
-def _open_streams(app: Flask, metrics: Metrics) -> int:
-    live = app.extensions.get("idance.live")
-    count = getattr(live, "count", None)
-    return int(count()) if callable(count) else metrics.open_streams
+def _open_streams(app: Flask) -> int:
+    count = getattr(app.extensions.get("idance.live"), "count", None)
+    return int(count()) if callable(count) else 0
 
 
 def _jobs(db):

@@ -51,7 +51,6 @@ def test_database_cache_jobs_and_streams_are_reported(app, client):
     with db.worker() as s:
         enqueue(s, "metrics-test", {})
         enqueue(s, "metrics-test", {})
-    metrics.set_open_streams(4, app)
     metrics.register_gauge("idance_test_figure", "A figure for the test.", lambda a: 7)
     try:
         after = scrape(client)
@@ -66,7 +65,6 @@ def test_database_cache_jobs_and_streams_are_reported(app, client):
     assert after[("idance_render_cache_entries", ())] == 1
     assert after[("idance_jobs", (("state", "queued"),))] == 2
     assert after[("idance_database_up", ())] == 1
-    assert after[("idance_open_streams", ())] == 4
     assert after[("idance_test_figure", ())] == 7
     assert after[("idance_hub_running", ())] == 0  # tests poll the hub by hand
 
