@@ -13,6 +13,7 @@ read at each scrape.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from typing import Callable
@@ -132,8 +133,6 @@ def _jobs(db):
 @bp.get("/metrics")
 def show():
     """The Prometheus text; 403 unless the peer is in ``IDANCE_METRICS_ALLOW``."""
-    import ipaddress
-
     allowed = current_app.extensions["idance.metrics_allow"]
     try:
         peer = ipaddress.ip_address(request.remote_addr or "")

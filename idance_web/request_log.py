@@ -27,9 +27,6 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,63}$")
 class _Stderr(logging.StreamHandler):
     """Writes to the process's current stderr (a test runner may swap it)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-
     @property
     def stream(self):
         return sys.stderr
