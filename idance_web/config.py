@@ -125,7 +125,8 @@ def metrics_networks(text: str) -> tuple:
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
-            raise ConfigError(f"IDANCE_METRICS_ALLOW: {item!r} is not an address or network")
+            raise ConfigError(
+                f"IDANCE_METRICS_ALLOW: {item!r} is not an address or network") from None
     return tuple(networks)
 
 

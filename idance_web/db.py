@@ -14,11 +14,9 @@ identity skips re-authentication while its token is valid and no block since has
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import hmac
 import json
-import os
 import re
 import threading
 import time
@@ -31,6 +29,7 @@ from joserfc.jwk import OctKey
 from surrealdb import RecordID, Surreal
 
 from .config import Config
+from .data_lock import DataFileLock
 from .db_errors import (  # noqa: F401 - the database's own failures are imported from here
     _NOT_EXECUTED, DatabaseError, DatabaseLocked, DatabaseUnavailable, DataUnwritable, map_error,
 )
@@ -111,7 +110,7 @@ class Database:
         self._conn = None
         self._lock = threading.RLock()
         self._local = threading.local()
-        self._lock_file = None
+        self._data_lock = DataFileLock()  # kept across a reopen (_discard)
         self._jwt_key = OctKey.import_key(config.db_jwt_key)
         self.query_count = 0  # statements batches sent; pages count their queries with it
         self.query_seconds = 0.0  # time spent in those round trips (/metrics reports both)
@@ -139,25 +138,7 @@ class Database:
         return None
 
     def _take_file_lock(self, path: str) -> None:
-        parent = os.path.dirname(os.path.abspath(path))
-        os.makedirs(parent, exist_ok=True)
-        lock_path = os.path.abspath(path) + ".lock"
-        handle = open(lock_path, "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise DatabaseLocked(
-                f"the database file {path} is in use by {holder}; "
-                "stop that process first (one process owns an embedded data file)"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"process {os.getpid()}")
-        handle.flush()
-        self._lock_file = handle
+        self._data_lock.take(path)
 
     def _connection(self):
         if self._conn is None:
@@ -166,11 +147,8 @@ class Database:
                 # the identity the block switched to.
                 raise DataUnwritable("the connection was dropped after a storage failure")
             path = self._data_path()
-            if path is not None and self._lock_file is None:
-                try:
-                    self._take_file_lock(path)
-                except OSError as exc:  # a read-only or foreign data directory
-                    raise DataUnwritable(f"cannot write beside {path}: {exc}") from exc
+            if path is not None:
+                self._take_file_lock(path)
             try:
                 conn = Surreal(self.url)
                 conn.connect()
@@ -180,24 +158,17 @@ class Database:
             except DatabaseError:
                 raise
             except Exception as exc:  # the SDK raises bare exceptions for transport failures
-                self._release_file_lock()
-                failure = map_error(str(exc))
-                kind = DataUnwritable if isinstance(failure, DataUnwritable) else DatabaseUnavailable
+                self._data_lock.release()
+                unwritable = isinstance(map_error(str(exc)), DataUnwritable)
+                kind = DataUnwritable if unwritable else DatabaseUnavailable
                 raise kind(f"cannot open {self.url}: {exc}") from exc
             self._conn = conn
             self._signed_in = None
         return self._conn
 
-    def _release_file_lock(self) -> None:
-        if self._lock_file is not None:
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-            self._lock_file.close()
-            self._lock_file = None
-
     def _discard(self) -> None:
-        """Drop the embedded connection after a storage failure, keeping the data file's lock:
-        the engine fails every later write ("fsync failed") even once space returns, and
-        opening the file again repairs the unfinished tail. The next block reopens it."""
+        """Drop the embedded connection after a storage failure (it fails every later write,
+        even once space returns), keeping the lock; the next block opens the file again."""
         conn, self._conn, self._signed_in = self._conn, None, None
         if conn is not None:
             try:
@@ -220,7 +191,7 @@ class Database:
                 finally:
                     self._conn = None
                     self._signed_in = None
-            self._release_file_lock()
+            self._data_lock.release()
 
     # -- tokens -----------------------------------------------------------------------------
     def mint_token(self, access: str, record: str, seconds: int | None = None,

@@ -50,10 +50,16 @@ class Metrics:
                                   "Time to answer a request (to its first byte for a stream).",
                                   ["endpoint", "status"], registry=self.registry)
         self.registry.register(_Scraped(self))
+        self._series: dict[tuple, tuple] = {}  # labels → (counter, histogram): skips their checks
 
     def observe(self, endpoint: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(endpoint, method, str(status)).inc()
-        self.duration.labels(endpoint, str(status)).observe(seconds)
+        key = (endpoint, method, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (self.requests.labels(endpoint, method, str(status)),
+                                          self.duration.labels(endpoint, str(status)))
+        series[0].inc()
+        series[1].observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
