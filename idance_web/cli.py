@@ -215,10 +215,10 @@ def jobs_command(show_failed: bool) -> None:
 
 def register(app: Flask) -> None:
     """Add the commands to ``app.cli`` (for ``flask --app app …``)."""
+    app.cli.add_command(serve_command)
     for command in (migrate_command, demo_command, schema_doc_command, run_command,
                     set_tier_command, reports_command, worker_command, jobs_command):
         app.cli.add_command(command)
-    app.cli.add_command(serve_command)
 
 
 def _create_app():
