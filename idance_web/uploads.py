@@ -9,9 +9,9 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from .errors import Invalid
+from .media_errors import StorageError
 from .forms.core import stored_image
 from .media import MAX_ALT_CHARS, MediaError, ProcessedImage, process_image
-from .media_errors import StorageError
 from .storage import save_image
 from .services import quota
 
@@ -74,13 +74,6 @@ def _store_counted(images: list[ProcessedImage]) -> list[str]:
     return [v.key for v in new]
 
 
-def _remove(storage, keys: list[str]) -> None:
-    for key in keys:
-        try:
-            storage.delete(key)
-        except Exception:  # the refusal matters more; a leftover is only wasted space
-            log.exception("could not remove %s of a refused upload", key)
-
 
 def _storage():
     return current_app.extensions["idance.storage"]
@@ -131,10 +124,14 @@ class FormImages:
 
     def discard(self) -> None:
         """Remove what ``store`` wrote: the form was refused after all (a taken address)."""
-        storage = _storage()
-        for key in self._stored:
-            try:
-                storage.delete(key)
-            except Exception:  # the refusal matters more; a leftover is only wasted space
-                log.exception("could not remove %s of a refused form", key)
+        _remove(_storage(), self._stored)
         self._stored.clear()
+
+
+def _remove(storage, keys: list[str]) -> None:
+    """Delete files a refused upload or form wrote."""
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:  # the refusal matters more; a leftover is only wasted space
+            log.exception("could not remove %s of a refused upload", key)
