@@ -116,20 +116,6 @@ class Config:
         return self
 
 
-def metrics_networks(text: str) -> tuple:
-    """The networks of ``IDANCE_METRICS_ALLOW``; ConfigError naming a malformed entry."""
-    import ipaddress
-
-    networks = []
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise ConfigError(
-                f"IDANCE_METRICS_ALLOW: {item!r} is not an address or network") from None
-    return tuple(networks)
-
-
 def _coerce(raw: str, default):
     if isinstance(default, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
@@ -153,3 +139,17 @@ def from_env(environ: dict | None = None, base: Config | None = None) -> Config:
     if env == "production" and "auto_migrate" not in changes:
         changes["auto_migrate"] = False
     return replace(base, **changes)
+
+
+def metrics_networks(text: str) -> tuple:
+    """The networks of ``IDANCE_METRICS_ALLOW``; ConfigError naming a malformed entry."""
+    import ipaddress
+
+    networks = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"IDANCE_METRICS_ALLOW: {item!r} is not an address or network") from None
+    return tuple(networks)
