@@ -74,7 +74,6 @@ def _store_counted(images: list[ProcessedImage]) -> list[str]:
     return [v.key for v in new]
 
 
-
 def _storage():
     return current_app.extensions["idance.storage"]
 
