@@ -35,8 +35,7 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-def build(observed: bool):
-    tmp = tempfile.mkdtemp(prefix="idance-bench-")
+def build(observed: bool, tmp: str):
     # env "test": no in-process job worker (it would need a migrated database).
     app = create_app(Config(env="test", db_url="mem://", auto_migrate=False,
                             rate_limits=False, follow_changes=False, media_root=tmp))
@@ -65,7 +64,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
     log = logging.getLogger("idance.request")
-    apps = {"with hooks": build(True), "without": build(False)}
+    tmp = tempfile.TemporaryDirectory(prefix="idance-bench-")  # media root, never written
+    apps = {"with hooks": build(True, tmp.name), "without": build(False, tmp.name)}
     log.handlers = [logging.NullHandler()]  # after the factory added its stderr handler
     times: dict[str, list[float]] = {name: [] for name in apps}
     for name, app in apps.items():
@@ -84,6 +84,7 @@ def main() -> None:
                       "p99_with_ms": round(pct(times["with hooks"], 99), 4),
                       "p99_without_ms": round(pct(times["without"], 99), 4),
                       "added_us": round(added * 1000, 1), "ratio": round(ratio, 3)}))
+    tmp.cleanup()
 
 
 if __name__ == "__main__":
