@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import uuid
 
 from flask import Flask, g, render_template, request
 
 from . import config as config_module
 from .config import Config
-from .db import Database, DatabaseError, DatabaseUnavailable
+from .db import Database, DatabaseError, DatabaseUnavailable, DataUnwritable
 from .errors import AppError, NotAllowed, NotFound, Refused
 from .extensions import csrf, limiter, login_manager
 
@@ -20,6 +19,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app. Without ``config`` settings come from ``IDANCE_*`` variables."""
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     configure_settings(app, config)
+    configure_observability(app)
     configure_database(app)
     configure_extensions(app)
     configure_security(app)
@@ -51,6 +51,11 @@ def configure_settings(app: Flask, config: Config | None) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         TESTING=config.env == "test",
         RATELIMIT_ENABLED=config.rate_limits,
+        RATELIMIT_STORAGE_URI=config.rate_limit_storage,
+        RATELIMIT_KEY_PREFIX=f"idance-{config.database}",  # environments may share one store
+        # A shared store that stops answering: count in process memory until it is back,
+        # rather than fail every limited request.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
     )
     if config.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -58,6 +63,13 @@ def configure_settings(app: Flask, config: Config | None) -> None:
         # The host is never taken from a forwarded header: redirect URIs use IDANCE_PUBLIC_URL.
         n = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0)
+
+
+def configure_observability(app: Flask) -> None:
+    from . import metrics, request_log
+
+    request_log.init_app(app)  # first: its hooks time every other one
+    metrics.init_app(app)
 
 
 def configure_database(app: Flask) -> None:
@@ -113,13 +125,14 @@ def configure_blueprints(app: Flask) -> None:
 def configure_errors(app: Flask) -> None:
     log = logging.getLogger("idance")
 
-    @app.before_request
-    def assign_request_id():
-        g.request_id = uuid.uuid4().hex[:12]
-
     @app.errorhandler(DatabaseUnavailable)
     def database_unavailable(exc):
-        log.error("database unavailable [%s]: %s", g.get("request_id"), exc)
+        if isinstance(exc, DataUnwritable):
+            log.error("database cannot write its data: free disk space or make the data "
+                      "directory writable; pages answer 503 until it can [%s]: %s",
+                      g.get("request_id"), exc)
+        else:
+            log.error("database unavailable [%s]: %s", g.get("request_id"), exc)
         return _render_error(503), 503
 
     @app.errorhandler(DatabaseError)
@@ -173,6 +186,11 @@ def _error_page(code: int):
         description = getattr(exc, "description", None) if code in (400, 422, 429) else None
         default = getattr(type(exc), "description", None)
         shown = description if description and description != default else None
+        original = getattr(exc, "original_exception", None)
+        if code == 500 and original is not None:
+            # Flask logged the traceback just before; this line ties it to the page's id.
+            logging.getLogger("idance").error("server error [%s] %s: %s", g.get("request_id"),
+                                              request.path, type(original).__name__)
         response = app_response(_render_error(code, shown), code, exc)
         return response
 

@@ -13,6 +13,7 @@ from .backup.commands import backup_command, restore_command
 from .db_errors import DatabaseLocked
 from .extensions import get_db
 from .migrate import MigrationError, Runner
+from .serve import serve_command
 
 
 def _one_line_errors(command):
@@ -93,7 +94,8 @@ def schema_doc_command(output: str) -> None:
 @with_appcontext
 @_one_line_errors
 def run_command(host: str, port: int, demo: bool, reload: bool) -> None:
-    """Run the development server (applies pending migrations first, except in production)."""
+    """Run the development server (applies pending migrations first; in production it
+    refuses to start while any are pending)."""
     from werkzeug.serving import run_simple
 
     app = current_app._get_current_object()
@@ -113,6 +115,13 @@ def run_command(host: str, port: int, demo: bool, reload: bool) -> None:
             make_runner(lookup).run(log=click.echo)
         except MigrationError as exc:
             raise click.ClickException(str(exc)) from exc
+    else:
+        from .serving import MigrationsPending, refuse_pending_migrations
+
+        try:
+            refuse_pending_migrations(app)  # production applies nothing implicitly
+        except MigrationsPending as exc:
+            raise click.ClickException(str(exc)) from None
     if demo:
         from .demo import load_demo
 
@@ -218,6 +227,7 @@ def vapid_keys_command() -> None:
 
 def register(app: Flask) -> None:
     """Add the commands to ``app.cli`` (for ``flask --app app …``)."""
+    app.cli.add_command(serve_command)
     for command in (migrate_command, demo_command, schema_doc_command, run_command,
                     set_tier_command, reports_command, worker_command, jobs_command,
                     vapid_keys_command):

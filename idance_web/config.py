@@ -59,6 +59,11 @@ class Config:
     public_url: str = ""  # e.g. https://idance.example; OAuth redirect URIs are built from it
     trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
     rate_limits: bool = True
+    # Where rate-limit counters live: memory:// counts per process and forgets on restart;
+    # several processes need one shared store (redis://host:6379/0).
+    rate_limit_storage: str = "memory://"
+    # Addresses (comma-separated, CIDR allowed) that may read /metrics; others get 403.
+    metrics_allow: str = "127.0.0.0/8,::1"
     daily_likes: int = 50  # likes a free member may give a day
     chat_messages_per_minute: int = 30  # messages one member may send a minute
     follow_changes: bool = True  # the serving process runs the hub's thread (tests poll by hand)
@@ -129,6 +134,10 @@ class Config:
                 raise ConfigError("IDANCE_PUBLIC_URL must be set to the https:// address")
             if self.auto_migrate:
                 object.__setattr__(self, "auto_migrate", False)
+        if "://" not in self.rate_limit_storage:
+            raise ConfigError("IDANCE_RATE_LIMIT_STORAGE must be a storage URI such as "
+                              "memory:// or redis://host:6379/0")
+        metrics_networks(self.metrics_allow)
         return self
 
 
@@ -169,3 +178,17 @@ def from_env(environ: dict | None = None, base: Config | None = None) -> Config:
     if env == "production" and "auto_migrate" not in changes:
         changes["auto_migrate"] = False
     return replace(base, **changes)
+
+
+def metrics_networks(text: str) -> tuple:
+    """The networks of ``IDANCE_METRICS_ALLOW``; ConfigError naming a malformed entry."""
+    import ipaddress
+
+    networks = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"IDANCE_METRICS_ALLOW: {item!r} is not an address or network") from None
+    return tuple(networks)

@@ -14,7 +14,6 @@ identity skips re-authentication while its token is valid and no block since has
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import hmac
 import json
@@ -31,8 +30,9 @@ from joserfc.jwk import OctKey
 from surrealdb import RecordID, Surreal
 
 from .config import Config
+from .data_lock import DataFileLock
 from .db_errors import (  # noqa: F401 - the database's own failures are imported from here
-    _NOT_EXECUTED, DatabaseError, DatabaseLocked, DatabaseUnavailable, map_error,
+    _NOT_EXECUTED, DatabaseError, DatabaseLocked, DatabaseUnavailable, DataUnwritable, map_error,
 )
 from .errors import NotAllowed
 from .record_ids import (  # noqa: F401 - services import record ids from here
@@ -111,9 +111,10 @@ class Database:
         self._conn = None
         self._lock = threading.RLock()
         self._local = threading.local()
-        self._lock_file = None
+        self._data_lock = DataFileLock()  # kept across a reopen (_discard)
         self._jwt_key = OctKey.import_key(config.db_jwt_key)
         self.query_count = 0  # statements batches sent; pages count their queries with it
+        self.query_seconds = 0.0  # time spent in those round trips (/metrics reports both)
         self.authentications = 0  # identity switches that authenticated or signed in
         # Who the connection is signed in as (None: at rest, root or the configured user),
         # until when that may be reused, and whether the current block wrote. Under the lock.
@@ -138,28 +139,14 @@ class Database:
         return None
 
     def _take_file_lock(self, path: str) -> None:
-        parent = os.path.dirname(os.path.abspath(path))
-        os.makedirs(parent, exist_ok=True)
-        lock_path = os.path.abspath(path) + ".lock"
-        handle = open(lock_path, "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise DatabaseLocked(
-                f"the database file {path} is in use by {holder}; "
-                "stop that process first (one process owns an embedded data file)"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"process {os.getpid()}")
-        handle.flush()
-        self._lock_file = handle
+        self._data_lock.take(path)
 
     def _connection(self):
         if self._conn is None:
+            if getattr(self._local, "identity", None) is not None:
+                # Dropped inside this block (_discard): a new connection would be root, not
+                # the identity the block switched to.
+                raise DataUnwritable("the connection was dropped after a storage failure")
             path = self._data_path()
             if path is not None:
                 self._take_file_lock(path)
@@ -175,17 +162,29 @@ class Database:
             except DatabaseError:
                 raise
             except Exception as exc:  # the SDK raises bare exceptions for transport failures
-                self._release_file_lock()
-                raise DatabaseUnavailable(f"cannot open {self.url}: {exc}") from exc
+                self._data_lock.release()
+                unwritable = isinstance(map_error(str(exc)), DataUnwritable)
+                kind = DataUnwritable if unwritable else DatabaseUnavailable
+                raise kind(f"cannot open {self.url}: {exc}") from exc
             self._conn = conn
             self._signed_in = None
         return self._conn
 
-    def _release_file_lock(self) -> None:
-        if self._lock_file is not None:
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-            self._lock_file.close()
-            self._lock_file = None
+    def _discard(self) -> None:
+        """Drop the embedded connection after a storage failure (it fails every later write,
+        even once space returns), keeping the lock; the next block opens the file again."""
+        conn, self._conn, self._signed_in = self._conn, None, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # it failed already; what matters is not to use it again
+                pass
+
+    def _failure(self, message: str) -> Exception:
+        error = map_error(message)
+        if isinstance(error, DataUnwritable) and self._data_path() is not None:
+            self._discard()
+        return error
 
     def close(self) -> None:
         """Close the connection and release the data file."""
@@ -196,7 +195,7 @@ class Database:
                 finally:
                     self._conn = None
                     self._signed_in = None
-            self._release_file_lock()
+            self._data_lock.release()
 
     # -- tokens -----------------------------------------------------------------------------
     def mint_token(self, access: str, record: str, seconds: int | None = None,
@@ -335,19 +334,22 @@ class Database:
         self.query_count += 1
         if _WRITES.search(sql):
             self._wrote = True
+        started = time.perf_counter()
         try:
             response = conn.query_raw(sql, vars)
         except Exception as exc:
-            raise map_error(str(exc)) from exc
+            raise self._failure(str(exc)) from exc
+        finally:
+            self.query_seconds += time.perf_counter() - started
         if "error" in response:
-            raise map_error(str(response["error"].get("message", response["error"])))
+            raise self._failure(str(response["error"].get("message", response["error"])))
         statements = response.get("result", [])
         failed = [str(st.get("result")) for st in statements if st.get("status") != "OK"]
         if failed:
             # Inside a transaction every statement after the failing one reports only that it
             # was not executed: raise the one that says why.
             cause = next((f for f in failed if _NOT_EXECUTED not in f), failed[0])
-            raise map_error(cause)
+            raise self._failure(cause)
         return [st.get("result") for st in statements]
 
     def raw(self, sql: str, vars: dict | None = None) -> list[dict]:
@@ -382,10 +384,11 @@ class Database:
                 (conn.signup if signup else conn.signin)(payload)
                 auth = conn.query_raw("RETURN $auth.id")["result"][0]["result"]
             except Exception as exc:
-                raise map_error(str(exc)) from exc
+                raise self._failure(str(exc)) from exc
             finally:
                 self._local.identity = None
-                self._reset(conn)
+                if self._conn is conn:  # not dropped after a storage failure
+                    self._reset(conn)
             if auth is None:
                 raise NotAllowed("sign-in refused")
             return f"{auth.table_name}:{auth.id}"

@@ -24,8 +24,18 @@ class DatabaseUnavailable(DatabaseError):
     """The database does not answer."""
 
 
+class DataUnwritable(DatabaseUnavailable):
+    """The engine cannot write its data: a full disk, a read-only or unwritable data
+    directory, an I/O error. Answered with 503 until it can again."""
+
+
 _UNIQUE = re.compile(r"Database index `(\w+)` already contains")
 _FIELD = re.compile(r"for field `(\w+)`")
+# The storage layer's I/O failures, as the embedded engine words them ("There was a problem
+# with a datastore transaction: Log error: IO error: kind=no storage space, message=No space
+# left on device (os error 28)"; after it, "… message=fsync failed").
+_IO = re.compile(r"datastore.*?(?:\bIO error\b|os error \d+|No space left|Read-only file system)",
+                 re.IGNORECASE | re.DOTALL)
 
 
 # The engine's own phrases for a refused identity or action (checked after the patterns that
@@ -42,6 +52,8 @@ def map_error(message: str) -> AppError | DatabaseError:
         return Conflict(message, index=m.group(1))
     if m := _FIELD.search(message):
         return Invalid({m.group(1): "is not a valid value"}, detail=message)
+    if _IO.search(message):
+        return DataUnwritable(message)
     lowered = message.lower()
     if any(phrase in lowered for phrase in _REFUSED):
         return NotAllowed(message)

@@ -14,8 +14,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Keyed by the peer address: X-Forwarded-For counts only behind a proxy configured as trusted
 # (IDANCE_TRUSTED_PROXIES, applied with ProxyFix), so rotating the header resets nothing.
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", headers_enabled=True,
-                  default_limits=[])
+# Counters live where IDANCE_RATE_LIMIT_STORAGE says (RATELIMIT_STORAGE_URI, set by the factory).
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True, default_limits=[])
 
 
 def get_db() -> Database:

@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from .errors import Invalid
+from .media_errors import StorageError
 from .forms.core import stored_image
 from .media import MAX_ALT_CHARS, MediaError, ProcessedImage, process_image
 from .storage import save_image
@@ -42,18 +43,34 @@ def store_image(upload: FileStorage, alt: str) -> dict:
 def _store_counted(images: list[ProcessedImage]) -> list[str]:
     """Store images within the signed-in member's quota; return the keys newly written.
 
-    The bytes are counted first, in one step that refuses to pass the quota; a write that
-    fails afterwards leaves them counted (on the safe side of the quota)."""
+    The files are written first and counted after, in one step that refuses to pass the
+    quota: storage that refuses a write (a full disk, an unwritable folder) leaves nothing
+    counted, and a refused count removes the files this call wrote."""
     storage, config = _storage(), current_app.config["IDANCE"]
     # Variants of a small image can be the same bytes (no upscaling): one file, counted once.
     new = list({v.key: v for image in images for v in image.variants.values()
                 if not storage.exists(v.key)}.values())
+    written: list[str] = []
+    try:
+        for image in images:
+            save_image(storage, image)  # each image whole or not at all
+            keys = {v.key for v in image.variants.values()}
+            written += [v.key for v in new if v.key in keys and v.key not in written]
+    except StorageError:
+        _remove(storage, written)
+        log.error("media storage refused a write: free disk space or make IDANCE_MEDIA_ROOT "
+                  "writable; uploads answer 503 until it can")
+        raise
     db = current_app.extensions["idance.db"]
-    if not quota.record_uploads(db, current_user.key, [(v.key, v.size) for v in new],
-                                config.media_quota_bytes):
+    try:
+        fits = quota.record_uploads(db, current_user.key, [(v.key, v.size) for v in new],
+                                    config.media_quota_bytes)
+    except BaseException:
+        _remove(storage, written)
+        raise
+    if not fits:
+        _remove(storage, written)
         raise QuotaExceeded(config.media_quota_bytes)
-    for image in images:
-        save_image(storage, image)
     return [v.key for v in new]
 
 
@@ -106,10 +123,14 @@ class FormImages:
 
     def discard(self) -> None:
         """Remove what ``store`` wrote: the form was refused after all (a taken address)."""
-        storage = _storage()
-        for key in self._stored:
-            try:
-                storage.delete(key)
-            except Exception:  # the refusal matters more; a leftover is only wasted space
-                log.exception("could not remove %s of a refused form", key)
+        _remove(_storage(), self._stored)
         self._stored.clear()
+
+
+def _remove(storage, keys: list[str]) -> None:
+    """Delete files a refused upload or form wrote."""
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:  # the refusal matters more; a leftover is only wasted space
+            log.exception("could not remove %s of a refused upload", key)

@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from surrealdb import RecordID
 
-from ..db import Database, DatabaseError, record_id
+from ..db import Database, DatabaseError, DatabaseUnavailable, record_id
 from ..errors import AppError, Conflict, Invalid, NotAllowed, NotFound
 
 USERNAME_RE = re.compile(r"^[a-z0-9_-]{3,30}$")
@@ -137,6 +137,8 @@ def sign_up(db: Database, email: str, username: str, display_name: str, password
                  "display_name": display_name.strip(), "password": password}
     try:
         user = db.record_signin("member", variables, signup=True)
+    except DatabaseUnavailable:
+        raise  # not her input: the 503 page
     except (AppError, DatabaseError) as exc:
         # SIGNUP failures arrive without detail: a race on a unique index is the likely one.
         raise Invalid(_taken(db, email, username) or {
