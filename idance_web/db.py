@@ -138,9 +138,6 @@ class Database:
                 return self.url[len(scheme) :]
         return None
 
-    def _take_file_lock(self, path: str) -> None:
-        self._data_lock.take(path)
-
     def _connection(self):
         if self._conn is None:
             if getattr(self._local, "identity", None) is not None:
@@ -149,7 +146,7 @@ class Database:
                 raise DataUnwritable("the connection was dropped after a storage failure")
             path = self._data_path()
             if path is not None:
-                self._take_file_lock(path)
+                self._data_lock.take(path)
                 # Without it a commit is written but not flushed to disk: it survives the
                 # process's death, not the machine's. The engine reads this once per process.
                 os.environ["SURREAL_SYNC_DATA"] = "true" if self.config.db_sync else "false"
