@@ -54,6 +54,12 @@ class Config:
     rate_limits: bool = True
     daily_likes: int = 50  # likes a free member may give a day
     follow_changes: bool = True  # the serving process runs the hub's thread (tests poll by hand)
+    # Live streams (/events): each holds a server thread, so the process has this many threads
+    # for them beside page_threads for everything else (gunicorn.conf.py adds them up).
+    max_streams: int = 256
+    streams_per_member: int = 5
+    page_threads: int = 16
+    stream_heartbeat: int = 15  # seconds between comments on a quiet stream
     google_client_id: str = ""
     google_client_secret: str = ""
     facebook_client_id: str = ""
@@ -93,6 +99,9 @@ class Config:
             )
         if self.image_decoders < 1:
             raise ConfigError("IDANCE_IMAGE_DECODERS must be 1 or more")
+        if min(self.max_streams, self.streams_per_member, self.page_threads) < 1:
+            raise ConfigError("IDANCE_MAX_STREAMS, IDANCE_STREAMS_PER_MEMBER and "
+                              "IDANCE_PAGE_THREADS must be 1 or more")
         if self.is_production:
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ConfigError("IDANCE_SECRET_KEY must be set to a secret of 32+ characters")

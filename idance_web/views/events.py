@@ -1,0 +1,64 @@
+"""``/events``: the signed-in member's Server-Sent Events stream (see ``live.py``)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+from flask_login import current_user
+
+from ..live import TooManyStreams
+
+bp = Blueprint("events", __name__)
+
+REFUSED = {
+    401: "Sign in to receive live updates.",
+    429: "Too many live connections are open for this account. Close a tab and try again.",
+    503: "Live updates are busy. Try again in a moment.",
+}
+
+
+def _refuse(status: int) -> Response:
+    response = Response(REFUSED[status] + "\n", status, mimetype="text/plain")
+    if status != 401:
+        response.headers["Retry-After"] = "30"
+    return response
+
+
+@bp.get("/events")
+def stream():
+    """Her events as they happen; with ``Last-Event-ID``, first what she missed."""
+    if not current_user.is_authenticated:
+        return _refuse(401)
+    live = current_app.extensions["idance.live"]
+    user = current_user._get_current_object()
+    try:
+        opened = live.open(user.key, user.session)
+    except TooManyStreams as exc:
+        return _refuse(exc.status)
+    try:
+        # The header when the browser reconnects; the query when another tab takes over.
+        first = live.start(opened, request.headers.get("Last-Event-ID")
+                           or request.args.get("last_event_id"))
+    except BaseException:
+        live.close(opened)
+        raise
+    heartbeat = live.heartbeat
+
+    def events():
+        # Runs after the view returned, on the thread the server gives the response; reads
+        # nothing of the request.
+        try:
+            yield "retry: 2000\n\n" + "".join(opened.encode_new(first))
+            while True:
+                arrived = opened.take(heartbeat)
+                if arrived is None:  # signed out, or the server is stopping
+                    return
+                yield "".join(opened.encode_new(arrived)) if arrived else ": heartbeat\n\n"
+        finally:
+            live.close(opened)
+
+    response = Response(events(), mimetype="text/event-stream")
+    # A generator that never started runs no `finally`: closing the response ends it too.
+    response.call_on_close(lambda: live.close(opened))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # a proxy in front must not buffer it
+    return response
