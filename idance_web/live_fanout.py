@@ -13,7 +13,7 @@ import datetime as dt
 
 from surrealdb import RecordID
 
-from .db import Database, key_of
+from .db import Database, key_of, record_text
 from .realtime import Change
 from .text import render_message
 
@@ -41,7 +41,7 @@ def thing(value) -> str | None:
     if isinstance(value.id, list):
         parts = [thing(v) if isinstance(v, RecordID) else repr(v) for v in value.id]
         return f"{value.table_name}:[{', '.join(parts)}]"
-    return f"{value.table_name}:{value.id}"
+    return record_text(value)
 
 
 def iso(value) -> str | None:
@@ -72,9 +72,9 @@ def message_events(change: Change, db: Database) -> list[tuple[str, str, dict]]:
     deleted = row.get("deleted_at") is not None
     payload = {
         "id": thing(row["id"]), "chat": thing(chat), "author": thing(author),
-        "author_name": name or "", "html": "" if deleted else str(render_message(row["body"])),
-        "created_at": iso(row.get("created_at")), "edited": row.get("edited_at") is not None,
-        "deleted": deleted,
+        "author_name": name or "Deleted member", "html": "" if deleted else str(render_message(row["body"])),
+        "created_at": iso(row.get("created_at")),
+        "edited": row.get("edited_at") is not None and not deleted, "deleted": deleted,
     }
     return [(key_of(m), "message", payload) for m in members or []]
 

@@ -56,7 +56,7 @@ def test_the_chat_reaches_its_members_and_nobody_else(app):
 def test_edits_and_deletions_are_sent_as_they_are(app, db):
     bob = open_stream(signed_in(app, "bob"))
     message_id = send(app, "alice", "Slasa tonight?")
-    rid = RecordID("message", message_id.split(":", 1)[1])
+    rid = RecordID("message", message_id.split(":", 1)[1].strip("⟨⟩"))
     with db.member("alice") as s:
         s.query("UPDATE $m SET body = 'Salsa tonight?', edited_at = time::now()", {"m": rid})
     app.extensions["idance.hub"].sync()
@@ -66,7 +66,7 @@ def test_edits_and_deletions_are_sent_as_they_are(app, db):
     got = messages(bob.until(lambda ev: len(messages(ev)) == 3))
     assert [(m.data["html"], m.data["edited"], m.data["deleted"]) for m in got] == [
         ("<p>Slasa tonight?</p>", False, False), ("<p>Salsa tonight?</p>", True, False),
-        ("", True, True)]
+        ("", False, True)]
     bob.close()
 
 
@@ -92,9 +92,9 @@ def test_a_reconnect_gets_what_it_missed_once_and_in_order(app):
     bob_client = signed_in(app, "bob")
     bob = open_stream(bob_client)
     send(app, "alice", "one")
-    seen = messages(bob.until(lambda ev: messages(ev) and ev[-1].type == "badges"))
+    bob.until(lambda ev: messages(ev) and ev[-1].type == "badges")
     last_id = bob.events[-1].id
-    assert last_id == seen[-1].id  # the counts stand where the last event left her
+    assert last_id == bob.events[-2].id  # the counts stand where the last event left her
     bob.close()
 
     carol_client = signed_in(app, "carol")
