@@ -208,10 +208,14 @@ class Live:
 
     def replay(self, member: str, since: Position) -> list[Event] | None:
         """Her events from feed position ``since`` to the present, in order; None when the
-        feed no longer holds that position (its retention passed) or never did."""
+        feed no longer holds that position (its retention passed) or never reached it."""
         oldest = self.hub.oldest_position()
         if since[0] < (oldest if oldest is not None else self.hub.present()):
             return None
+        if since[0] > self.hub.present():
+            self.hub.sync()  # another process may have read further than this one
+            if since[0] > self.hub.present():
+                return None  # a position the feed never reached: it would silence her stream
         events: list[Event] = []
         for changes in self.hub.changes_since(since[0]):
             mine, _ = self.events_for(changes, {member})

@@ -123,7 +123,8 @@ def test_a_reconnect_gets_what_it_missed_once_and_in_order(app):
     replayed.close()
 
 
-@pytest.mark.parametrize("last_id", ["0-0", "not-an-id", "12", "-1-0", "1" * 40 + "-0"])
+@pytest.mark.parametrize("last_id", ["0-0", "not-an-id", "12", "-1-0", "1" * 40 + "-0",
+                                     "99999999-0"])
 def test_a_position_the_feed_no_longer_holds_asks_for_a_reload(app, last_id):
     bob = open_stream(signed_in(app, "bob"), last_id)
     events = bob.until(lambda ev: len(ev) >= 2)
@@ -177,3 +178,8 @@ def test_deleting_the_account_ends_every_stream(app, db):
     app.extensions["idance.hub"].sync()
     assert reader.ends()
     assert client.get("/events").status_code == 401
+
+
+def test_signed_in_pages_carry_the_live_script(app, client):
+    assert b"js/live.js" not in client.get("/").data
+    assert b"js/live.js" in signed_in(app, "bob").get("/me").data
