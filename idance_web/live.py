@@ -156,6 +156,7 @@ class Live:
             mine.append(stream)
             if self._unsubscribe is None:
                 self._unsubscribe = self._subscribe()
+                self.hub.brisk = True  # other processes' messages within its base interval
         return stream
 
     def close(self, stream: Stream) -> None:
@@ -170,6 +171,7 @@ class Live:
             if not self._streams and self._unsubscribe is not None:
                 self._unsubscribe()
                 self._unsubscribe = None
+                self.hub.brisk = False
 
     def close_all(self) -> None:
         """End every stream (the worker is leaving)."""

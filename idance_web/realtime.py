@@ -89,6 +89,7 @@ class Hub:
         self.busy_cpu_seconds = 0.0  # its CPU time (a loaded machine inflates wall time)
         self.started_at: float | None = None
         self.polls = 0
+        self.brisk = False  # poll at `interval` even while nothing changes
 
     # -- subscribers --------------------------------------------------------------------------
     def subscribe(self, tables: Iterable[str], callback: Callback,
@@ -284,8 +285,12 @@ class Hub:
             self._durations.append(spent)
             del self._durations[:-10000]
             # While nothing changes, poll less and less often (other processes' writes are
-            # seen within max_interval); any change brings the interval back.
-            interval = self.interval if changed else min(interval * 2, self.max_interval)
+            # seen within max_interval); any change brings the interval back, and so do open
+            # live streams (`brisk`), which wait for other processes' messages.
+            if changed or self.brisk:
+                interval = self.interval
+            else:
+                interval = min(interval * 2, self.max_interval)
             self._wake.wait(interval)
             self._wake.clear()
 

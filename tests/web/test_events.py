@@ -9,7 +9,7 @@ from surrealdb import RecordID
 
 from tests.fixtures.app import make_config
 from tests.fixtures.auth import PASSWORD, AuthActions, csrf_token
-from tests.fixtures.live import (CHAT_TEXT, open_stream, send, signed_in,
+from tests.fixtures.live import (CHAT, CHAT_TEXT, open_stream, send, signed_in,
                                  trio)  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.usefixtures("trio")
@@ -183,3 +183,23 @@ def test_deleting_the_account_ends_every_stream(app, db):
 def test_signed_in_pages_carry_the_live_script(app, client):
     assert b"js/live.js" not in client.get("/").data
     assert b"js/live.js" in signed_in(app, "bob").get("/me").data
+
+
+def test_open_streams_keep_the_hub_polling_briskly(app, db):
+    """Another process's message (a write this process does not sync) arrives within the
+    hub's base interval while streams are open, however long the feed was quiet."""
+    hub = app.extensions["idance.hub"]
+    hub.interval, hub.max_interval = 0.05, 5.0
+    bob = open_stream(signed_in(app, "bob"))
+    hub.start()
+    try:
+        assert hub.brisk
+        bob.until(lambda ev: False, seconds=1.5)  # quiet: idle, the interval would reach 1.6 s
+        with db.member("alice") as s:
+            s.query("CREATE message SET chat = $chat, author = user:alice, body = 'psst'",
+                    {"chat": CHAT})
+        assert messages(bob.until(messages, seconds=0.5))
+    finally:
+        hub.stop()
+        bob.close()
+    assert not hub.brisk
