@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
 
 import pytest
 from surrealdb import RecordID
 
+from idance_web.serving import post_worker_init, worker_exit
 from tests.fixtures.app import make_config
 from tests.fixtures.auth import PASSWORD, AuthActions, csrf_token
 from tests.fixtures.live import (CHAT, CHAT_TEXT, open_stream, send, signed_in,
@@ -203,3 +205,26 @@ def test_open_streams_keep_the_hub_polling_briskly(app, db):
         hub.stop()
         bob.close()
     assert not hub.brisk
+
+
+def test_a_stopping_worker_ends_its_streams(app):
+    """gunicorn's graceful stop (SIGTERM) ends the streams at once: each holds a thread."""
+    previous = signal.getsignal(signal.SIGTERM)
+    stopped = []
+
+    class Worker:
+        wsgi = app
+
+        def handle_exit(self, sig, frame):
+            stopped.append(sig)
+
+    bob = open_stream(signed_in(app, "bob"))
+    bob.until(lambda ev: ev)
+    try:
+        post_worker_init(Worker())
+        signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
+        assert stopped == [signal.SIGTERM]
+        assert bob.ends()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        worker_exit(None, Worker())
