@@ -47,7 +47,7 @@ class TooManyStreams(Exception):
 @dataclass(frozen=True)
 class Event:
     type: str
-    payload: dict
+    payload: dict | None
     position: Position | None = None  # None: sent with the id of where she stands
 
 
@@ -65,6 +65,9 @@ def parse_id(text: str | None) -> Position | None:
     if len(head) > 20 or len(tail) > 6:
         return None
     return int(head), int(tail)
+
+
+RECOUNT = Event("badges", None)  # type: ignore[arg-type] - her counts, made when sent
 
 
 class Stream:
@@ -101,8 +104,17 @@ class Stream:
             self._items.clear()
             return items
 
-    def encode_new(self, events: Iterable[Event]) -> list[str]:
-        """The SSE text of the events she has not been sent yet, in order, once each."""
+    def encode_new(self, events: Iterable[Event],
+                   recount: Callable[[str], Event] | None = None) -> list[str]:
+        """The SSE text of the events she has not been sent yet, in order, once each.
+        ``RECOUNT`` asks for her counts: ``recount(member)`` makes them, once however many
+        asked, where the last one asked."""
+        events = list(events)
+        if RECOUNT in events:
+            last = max(i for i, e in enumerate(events) if e is RECOUNT)
+            counts = recount(self.member) if recount else None
+            events = [counts if i == last else e for i, e in enumerate(events)
+                      if e is not RECOUNT or (i == last and counts is not None)]
         out = []
         for event in events:
             if event.position is not None:
@@ -273,7 +285,9 @@ class Live:
         for member in connected & (set(events) | moved):
             batch = events.get(member, [])
             if member in moved:
-                batch = [*batch, self.badges_event(member)]
+                # Counted by the stream's own thread when it sends them (RECOUNT), not here:
+                # here is the hub's thread, or the request that wrote, which would answer later.
+                batch = [*batch, RECOUNT]
             for stream in self._all(member):
                 stream.push(batch)
 

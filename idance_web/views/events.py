@@ -52,7 +52,10 @@ def stream():
                 arrived = opened.take(heartbeat)
                 if arrived is None:  # signed out, or the server is stopping
                     return
-                yield "".join(opened.encode_new(arrived)) if arrived else ": heartbeat\n\n"
+                if not arrived:
+                    yield ": heartbeat\n\n"
+                    continue
+                yield "".join(opened.encode_new(arrived, live.badges_event))
         finally:
             live.close(opened)
 
