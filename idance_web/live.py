@@ -104,19 +104,13 @@ class Stream:
             self._items.clear()
             return items
 
-    def encode_new(self, events: Iterable[Event],
-                   recount: Callable[[str], Event] | None = None) -> list[str]:
-        """The SSE text of the events she has not been sent yet, in order, once each.
-        ``RECOUNT`` asks for her counts: ``recount(member)`` makes them, once however many
-        asked, where the last one asked."""
-        events = list(events)
-        if RECOUNT in events:
-            last = max(i for i, e in enumerate(events) if e is RECOUNT)
-            counts = recount(self.member) if recount else None
-            events = [counts if i == last else e for i, e in enumerate(events)
-                      if e is not RECOUNT or (i == last and counts is not None)]
+    def encode_new(self, events: Iterable[Event]) -> list[str]:
+        """The SSE text of the events she has not been sent yet, in order, once each
+        (``RECOUNT`` is left out: see ``Live.recount``)."""
         out = []
         for event in events:
+            if event is RECOUNT:
+                continue
             if event.position is not None:
                 if event.position <= self.position:
                     continue  # replayed already, or delivered twice by a sync and the thread

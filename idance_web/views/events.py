@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 
-from ..live import TooManyStreams
+from ..live import RECOUNT, TooManyStreams
 
 bp = Blueprint("events", __name__)
 
@@ -55,7 +55,13 @@ def stream():
                 if not arrived:
                     yield ": heartbeat\n\n"
                     continue
-                yield "".join(opened.encode_new(arrived, live.badges_event))
+                # The events first; then, if any asked, her counts, counted here once. (Never
+                # an empty chunk: in chunked encoding it would end the response.)
+                text = "".join(opened.encode_new(arrived))
+                if text:
+                    yield text
+                if RECOUNT in arrived:
+                    yield "".join(opened.encode_new([live.badges_event(opened.member)]))
         finally:
             live.close(opened)
 
