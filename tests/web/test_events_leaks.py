@@ -81,3 +81,23 @@ def make_member(app):
         s.query("""CREATE user:dora SET email = 'dora@example.com', username = 'dora',
                        display_name = 'Dora', password = $hash, has_password = true;
                    CREATE profile SET owner = user:dora;""", {"hash": hashed})
+
+
+def test_a_closed_page_frees_its_place_long_before_the_heartbeat():
+    """A page left or reloaded closes its stream: the server notices within a second or two,
+    not at the next heartbeat (15 s), so quick page loads do not reach her cap."""
+    app = build_app(make_config(streams_per_member=2))
+    try:
+        make_member(app)
+        cookie = signed_in(app, "dora").get_cookie("session").value
+        live = app.extensions["idance.live"]
+        with LiveServer(app) as server:
+            port = server.server.server_port
+            for n in range(4):  # four page loads in a row, two streams allowed
+                sock = open_raw(port, cookie)
+                drop(sock, abruptly=n % 2 == 1)
+                began = time.monotonic()
+                assert settled(live.count, 0, seconds=5) == 0
+                assert time.monotonic() - began < 3
+    finally:
+        app.extensions["idance.db"].close()
