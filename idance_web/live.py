@@ -320,7 +320,16 @@ def init_app(app) -> Live:
     live = Live(app.extensions["idance.db"], app.extensions["idance.hub"],
                 per_member=config.streams_per_member, total=config.max_streams)
     live.heartbeat = config.stream_heartbeat
-    live.register_fanout("message", live_fanout.message_events)
+    # The chat's own recipients (each candidate reads the row under her identity) and read
+    # receipts; a member's own read state moves her counts either way.
+    chat_messages, chat_reads = (provided("chat_live", "message_events"),
+                                 provided("chat_live", "read_events"))
+    if chat_messages and chat_reads:
+        live.register_fanout("message", lambda change, db: chat_messages(db, change.record))
+        live.register_fanout("chat_state", lambda change, db: chat_reads(db, change.record))
+    else:
+        live.register_fanout("message", live_fanout.message_events)
+    live.register_fanout("chat_state", live_fanout.own_counts)
     live.register_fanout("notification", live_fanout.notification_events(
         provided("notifications", "describe") or live_fanout.describe))
     live.register_badge("chat", provided("chat", "unread_total") or live_fanout.unread_messages)

@@ -79,6 +79,12 @@ def message_events(change: Change, db: Database) -> list[tuple[str, str, dict]]:
     return [(key_of(m), "message", payload) for m in members or []]
 
 
+def own_counts(change: Change, db: Database) -> list[tuple[str, str, None]]:
+    """Her read state in a chat changed (read, muted, left): her counts may have moved."""
+    member = change.record.get("member")
+    return [(key_of(member), "badges", None)] if isinstance(member, RecordID) else []
+
+
 def notification_events(describe_fn=describe):
     """The fan-out of notifications through ``describe_fn``: a new one to its recipient; one
     marked read moves her count only."""

@@ -65,8 +65,10 @@ def test_edits_and_deletions_are_sent_as_they_are(app, db):
     with db.member("alice") as s:
         s.query("UPDATE $m SET deleted_at = time::now()", {"m": rid})
     app.extensions["idance.hub"].sync()
-    got = messages(bob.until(lambda ev: len(messages(ev)) == 3))
-    assert [(m.data["html"], m.data["edited"], m.data["deleted"]) for m in got] == [
+    got = messages(bob.until(lambda ev: len(messages(ev)) >= 3 and ev[-1].type == "badges"))
+    seen = [(m.data["html"], m.data["edited"], m.data["deleted"]) for m in got]
+    # (A write may touch the row twice, as the chat's deletion does: the same state again.)
+    assert [x for i, x in enumerate(seen) if i == 0 or seen[i - 1] != x] == [
         ("<p>Slasa tonight?</p>", False, False), ("<p>Salsa tonight?</p>", True, False),
         ("", False, True)]
     bob.close()
@@ -84,7 +86,8 @@ def test_a_body_cannot_forge_an_event(app):
     assert "\r" not in bob.raw and "event: admin" in lines[2]  # inside the JSON, escaped
     forged = [ln for ln in bob.raw.split("\n") if ln.startswith(("event: admin", "data: x"))]
     assert not forged
-    assert {e.type for e in bob.events} == {"badges", "message", "notification"}
+    assert {"badges", "message", "notification"} <= {e.type for e in bob.events} <= {
+        "badges", "message", "notification", "read"}
     html = json.loads(lines[2][len("data: "):])["html"]
     assert "<img" not in html and "<script" not in html.lower()
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
