@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -134,8 +133,6 @@ class Live:
         self._streams: dict[str, list[Stream]] = {}
         self._lock = threading.Lock()
         self._unsubscribe: Callable[[], None] | None = None
-        self._pending: queue.SimpleQueue = queue.SimpleQueue()
-        self._fan_out_thread: threading.Thread | None = None
 
     # -- registries ---------------------------------------------------------------------------
     def register_fanout(self, table: str, fn: Fanout) -> None:
@@ -183,13 +180,9 @@ class Live:
                 self.hub.brisk = False
 
     def close_all(self) -> None:
-        """End every stream and the fan-out thread (the worker is leaving)."""
+        """End every stream (the worker is leaving)."""
         for stream in self._all():
             self.close(stream)
-        if self._fan_out_thread is not None:
-            self._pending.put(None)
-            self._fan_out_thread.join(5)
-            self._fan_out_thread = None
 
     def count(self) -> int:
         return sum(len(s) for s in self._streams.values())
@@ -201,10 +194,6 @@ class Live:
             return [s for streams in self._streams.values() for s in streams]
 
     def _subscribe(self) -> Callable[[], None]:
-        if self._fan_out_thread is None or not self._fan_out_thread.is_alive():
-            self._fan_out_thread = threading.Thread(target=self._fan_out_forever,
-                                                    name="live-fan-out", daemon=True)
-            self._fan_out_thread.start()
         tables = {*self._fanouts, *ENDINGS}
         return self.hub.subscribe(tables, self._changed, self._reset)
 
@@ -281,25 +270,7 @@ class Live:
         return Event("badges", counts)
 
     def _changed(self, changes: list[Change]) -> None:
-        # Ending streams is quick and done at once; the fan-out reads the database (the chat's
-        # reads each recipient's row under her identity) and runs on the fan-out thread, in
-        # order: a request that wrote answers without waiting for it.
         self._end_streams(changes)
-        if any(c.table in self._fanouts for c in changes):
-            self._pending.put(changes)
-
-    def _fan_out_forever(self) -> None:
-        while True:
-            changes = self._pending.get()
-            if changes is None:
-                return
-            try:
-                self.fan_out(changes)
-            except Exception:  # noqa: BLE001 - the thread outlives any one failure
-                log.exception("live fan-out failed")
-
-    def fan_out(self, changes: list[Change]) -> None:
-        """Send each connected member her events of ``changes`` (and mark her counts)."""
         with self._lock:
             connected = set(self._streams)
         if not connected:
