@@ -101,11 +101,11 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from .views import (account, auth, discover, events, groups, health, media, oauth, pages,
-                        profile, public, site_editor)
+    from .views import (account, auth, chat, discover, events, groups, health, media, oauth,
+                        pages, profile, public, site_editor)
 
     for blueprint in (pages.bp, health.bp, auth.bp, account.bp, profile.bp, oauth.bp,
-                      public.bp, media.bp, groups.bp, discover.bp, events.bp):
+                      public.bp, media.bp, groups.bp, discover.bp, chat.bp, events.bp):
         app.register_blueprint(blueprint)
     site_editor.register(app)  # her own site's editor, and a group's
 

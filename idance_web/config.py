@@ -36,6 +36,10 @@ class Config:
     db_pass: str = ""
     db_jwt_key: str = DEV_DB_JWT_KEY
     db_token_seconds: int = 60
+    db_sync: bool = True  # embedded file engines fsync every commit (SURREAL_SYNC_DATA)
+    backup_dir: str = ""  # the serving app writes a daily backup here (empty: none)
+    backup_keep: int = 7  # backups kept in backup_dir
+    backup_hour: int = 3  # the hour (UTC) of the daily backup
     media_root: str = "instance/media"
     max_image_bytes: int = 10 * 1024 * 1024
     max_video_bytes: int = 200 * 1024 * 1024  # a video upload's body; refused before it is read
@@ -55,6 +59,7 @@ class Config:
     trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
     rate_limits: bool = True
     daily_likes: int = 50  # likes a free member may give a day
+    chat_messages_per_minute: int = 30  # messages one member may send a minute
     follow_changes: bool = True  # the serving process runs the hub's thread (tests poll by hand)
     # Live streams (/events): each holds a server thread, so the process has this many threads
     # for them beside page_threads for everything else (gunicorn.conf.py adds them up).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+from .backup import job as backup_job  # its @handler registers the daily backup
 from .jobs import HANDLERS, Handler, Worker
 from .services import ages, similar  # noqa: F401 - their @handler decorators register them
 
@@ -35,6 +36,7 @@ def init_app(app, start: bool | None = None) -> Worker:
                 with lock:
                     if worker._thread is None:
                         ages.schedule(db)  # the daily refresh, queued once
+                        backup_job.schedule(db)  # when IDANCE_BACKUP_DIR is set
                         worker.start()
 
     return worker
