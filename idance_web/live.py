@@ -304,13 +304,15 @@ class Live:
 
 
 def init_app(app) -> Live:
-    """The app's streams with the default fan-out and counts, or the chat's and notifications'
-    own where those services provide them."""
+    """The app's streams and their fan-out: the chat's messages and read receipts, a member's
+    own read state, notifications; the counts of the two badges."""
     from importlib import import_module
 
     from . import live_fanout
+    from .services import chat, chat_live
 
     def provided(module: str, name: str):
+        # The notifications' own text and count replace the defaults once they exist.
         try:
             return getattr(import_module(f"idance_web.services.{module}"), name, None)
         except ImportError:
@@ -320,19 +322,12 @@ def init_app(app) -> Live:
     live = Live(app.extensions["idance.db"], app.extensions["idance.hub"],
                 per_member=config.streams_per_member, total=config.max_streams)
     live.heartbeat = config.stream_heartbeat
-    # The chat's own recipients (each candidate reads the row under her identity) and read
-    # receipts; a member's own read state moves her counts either way.
-    chat_messages, chat_reads = (provided("chat_live", "message_events"),
-                                 provided("chat_live", "read_events"))
-    if chat_messages and chat_reads:
-        live.register_fanout("message", lambda change, db: chat_messages(db, change.record))
-        live.register_fanout("chat_state", lambda change, db: chat_reads(db, change.record))
-    else:
-        live.register_fanout("message", live_fanout.message_events)
+    live.register_fanout("message", chat_live.message_events)
+    live.register_fanout("chat_state", chat_live.read_events)
     live.register_fanout("chat_state", live_fanout.own_counts)
     live.register_fanout("notification", live_fanout.notification_events(
         provided("notifications", "describe") or live_fanout.describe))
-    live.register_badge("chat", provided("chat", "unread_total") or live_fanout.unread_messages)
+    live.register_badge("chat", chat.unread_total)
     live.register_badge("notifications", provided("notifications", "unread_count")
                         or live_fanout.unread_notifications)
     app.extensions["idance.live"] = live

@@ -231,3 +231,46 @@ def test_a_stopping_worker_ends_its_streams(app):
     finally:
         signal.signal(signal.SIGTERM, previous)
         worker_exit(None, Worker())
+
+
+def test_the_stream_sends_what_the_chat_answers_its_sender(app):
+    bob = open_stream(signed_in(app, "bob"))
+    alice = signed_in(app, "alice")
+    sent = alice.post("/chat/alice.bob/messages",
+                      json={"body": "Hola *Bob*", "idempotency_key": "hola-bob-0001"},
+                      headers={"X-CSRFToken": csrf_token(alice, "/chat/alice.bob")})
+    assert sent.status_code == 201
+    (got,) = messages(bob.until(messages))  # on her stream before the POST answered
+    assert got.data == sent.get_json()
+    bob.close()
+
+
+def test_read_receipts_reach_the_chat_only_while_shared(app, db):
+    alice, carol = open_stream(signed_in(app, "alice")), open_stream(signed_in(app, "carol"))
+    bob = signed_in(app, "bob")
+
+    def read():
+        response = bob.post("/chat/alice.bob/read", headers={"Accept": "application/json"},
+                            data={"csrf_token": csrf_token(bob, "/chat/alice.bob")})
+        assert response.status_code == 200
+
+    def bobs_reads(events):
+        return [e for e in events if e.type == "read" and e.data["member"] == "user:bob"]
+
+    send(app, "alice", "Salsa tonight?")
+    read()
+    (receipt,) = bobs_reads(alice.until(bobs_reads))
+    assert receipt.data["chat"] == CHAT_TEXT and receipt.data["read_at"]
+
+    with db.system() as s:  # a VIP member turns her read receipts off
+        s.query("UPDATE user:bob SET tier = 'vip'; UPDATE user:bob SET read_receipts = false")
+    app.extensions["idance.hub"].sync()
+    send(app, "alice", "Still there?")
+    read()
+    alice.until(lambda ev: len(messages(ev)) == 2 and ev[-1].type == "badges")
+    alice.until(lambda ev: False, seconds=0.5)
+    assert len(bobs_reads(alice.events)) == 1
+    carol.until(lambda ev: False, seconds=0.3)
+    assert [e.type for e in carol.events] == ["badges"]
+    alice.close()
+    carol.close()
