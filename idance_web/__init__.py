@@ -102,10 +102,11 @@ def configure_templates(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from .views import (account, auth, chat, discover, events, groups, health, media, oauth,
-                        pages, profile, public, site_editor)
+                        pages, password, profile, public, search, site_editor)
 
-    for blueprint in (pages.bp, health.bp, auth.bp, account.bp, profile.bp, oauth.bp,
-                      public.bp, media.bp, groups.bp, discover.bp, chat.bp, events.bp):
+    for blueprint in (pages.bp, health.bp, auth.bp, password.bp, account.bp, profile.bp,
+                      oauth.bp, public.bp, media.bp, groups.bp, discover.bp, chat.bp, search.bp,
+                      events.bp):
         app.register_blueprint(blueprint)
     site_editor.register(app)  # her own site's editor, and a group's
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, fields, replace
+from urllib.parse import urlsplit
 
 DEV_SECRET_KEY = "dev-secret-key-change-me-0123456789abcdef"
 DEV_DB_JWT_KEY = "dev-db-jwt-key-change-me-0123456789abcdef"
@@ -67,6 +68,9 @@ class Config:
     streams_per_member: int = 5
     page_threads: int = 16
     stream_heartbeat: int = 15  # seconds between comments on a quiet stream
+    smtp_url: str = ""  # smtp://user:pass@host:587 (STARTTLS), smtps://…:465; empty: mail_dir
+    mail_from: str = "iDance <no-reply@localhost>"
+    mail_dir: str = "instance/mail"  # where messages are written when no SMTP server is set
     google_client_id: str = ""
     google_client_secret: str = ""
     facebook_client_id: str = ""
@@ -112,6 +116,7 @@ class Config:
         if min(self.max_streams, self.streams_per_member, self.page_threads) < 1:
             raise ConfigError("IDANCE_MAX_STREAMS, IDANCE_STREAMS_PER_MEMBER and "
                               "IDANCE_PAGE_THREADS must be 1 or more")
+        _check_smtp_url(self.smtp_url)
         if self.is_production:
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ConfigError("IDANCE_SECRET_KEY must be set to a secret of 32+ characters")
@@ -124,6 +129,20 @@ class Config:
             if self.auto_migrate:
                 object.__setattr__(self, "auto_migrate", False)
         return self
+
+
+def _check_smtp_url(url: str) -> None:
+    """Refuse an ``IDANCE_SMTP_URL`` that is set but not ``smtp://`` or ``smtps://``."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigError("IDANCE_SMTP_URL has a port that is not a number") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("IDANCE_SMTP_URL must look like smtp://user:pass@host:587 or "
+                          "smtps://user:pass@host:465")
 
 
 def _coerce(raw: str, default):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+from . import mail  # noqa: F401 - registers send_email
 from .backup import job as backup_job  # its @handler registers the daily backup
 from .jobs import HANDLERS, Handler, Worker
 from .services import ages, similar  # noqa: F401 - their @handler decorators register them

@@ -305,6 +305,10 @@ def _walk(app, db, make_user) -> None:
                  "/g/salsa-lab/manage", "/g/salsa-lab/manage/details", "/g/salsa-lab/manage/site"):
         get(client, path)
         get(bob.client, path)
+    # Search: dancers (alice has a published site) and groups, as a visitor and as members.
+    for q in ("ali", "alice moreau", "@alice", "salsa lab", "bo", "s", "", "💃"):
+        for who in (visitor, client, bob.client):
+            get(who, f"/search?q={q}")
     post("/g/salsa-lab/manage/details", kind="studio", name="Salsa Lab Berlin",
          city_query="Berlin", styles=["salsa"], join_mode="open", visibility="public")
     post("/g/salsa-lab/join", who=bob.client)
