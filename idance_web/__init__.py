@@ -26,6 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
     configure_templates(app)
     configure_blueprints(app)
     configure_jobs(app)
+    configure_live(app)
     configure_errors(app)
     configure_cli(app)
     return app
@@ -112,12 +113,13 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from .views import (account, auth, chat, discover, groups, health, media, notifications,
-                        oauth, pages, password, profile, public, search, site_editor)
+    from .views import (account, auth, chat, discover, events, groups, health, media,
+                        notifications, oauth, pages, password, profile, public, search,
+                        site_editor)
 
     for blueprint in (pages.bp, health.bp, auth.bp, password.bp, account.bp, profile.bp,
                       oauth.bp, public.bp, media.bp, groups.bp, discover.bp, chat.bp,
-                      notifications.bp, search.bp):
+                      notifications.bp, search.bp, events.bp):
         app.register_blueprint(blueprint)
     site_editor.register(app)  # her own site's editor, and a group's
 
@@ -215,6 +217,12 @@ def configure_jobs(app: Flask) -> None:
     from .job_handlers import init_app
 
     init_app(app)  # the in-process worker, started by the first request (embedded engine)
+
+
+def configure_live(app: Flask) -> None:
+    from .live import init_app
+
+    init_app(app)  # the /events streams and their fan-out (fed by the hub)
 
 
 def configure_cli(app: Flask) -> None:

@@ -67,6 +67,12 @@ class Config:
     daily_likes: int = 50  # likes a free member may give a day
     chat_messages_per_minute: int = 30  # messages one member may send a minute
     follow_changes: bool = True  # the serving process runs the hub's thread (tests poll by hand)
+    # Live streams (/events): each holds a server thread, so the process has this many threads
+    # for them beside page_threads for everything else (gunicorn.conf.py adds them up).
+    max_streams: int = 256
+    streams_per_member: int = 5
+    page_threads: int = 16
+    stream_heartbeat: int = 15  # seconds between comments on a quiet stream
     smtp_url: str = ""  # smtp://user:pass@host:587 (STARTTLS), smtps://…:465; empty: mail_dir
     mail_from: str = "iDance <no-reply@localhost>"
     mail_dir: str = "instance/mail"  # where messages are written when no SMTP server is set
@@ -116,6 +122,9 @@ class Config:
                               "or more")
         if self.image_decoders < 1:
             raise ConfigError("IDANCE_IMAGE_DECODERS must be 1 or more")
+        if min(self.max_streams, self.streams_per_member, self.page_threads) < 1:
+            raise ConfigError("IDANCE_MAX_STREAMS, IDANCE_STREAMS_PER_MEMBER and "
+                              "IDANCE_PAGE_THREADS must be 1 or more")
         _check_smtp_url(self.smtp_url)
         if bool(self.vapid_public_key) != bool(self.vapid_private_key):
             raise ConfigError("IDANCE_VAPID_PUBLIC_KEY and IDANCE_VAPID_PRIVATE_KEY go together "

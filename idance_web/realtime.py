@@ -21,7 +21,7 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from flask import request
 from surrealdb import RecordID
@@ -44,6 +44,9 @@ class Change:
     id: str  # "table:key"
     action: str  # "update" | "delete"
     record: dict
+    # The feed entry it came in (versionstamp >> 16: one table's changes of one transaction);
+    # the live stream's event ids and replay count from it.
+    position: int = 0
 
 
 Callback = Callable[[list[Change]], None]
@@ -58,12 +61,13 @@ def _text(value) -> str | None:
 def _changes(rows: list[dict]) -> list[Change]:
     found = []
     for row in rows:
+        position = row["versionstamp"] >> 16
         for change in row.get("changes", []):
             for action in ("update", "delete"):
                 record = change.get(action)
                 rid = record.get("id") if isinstance(record, dict) else None
                 if isinstance(rid, RecordID):
-                    found.append(Change(rid.table_name, _text(rid), action, record))
+                    found.append(Change(rid.table_name, _text(rid), action, record, position))
     return found
 
 
@@ -85,6 +89,7 @@ class Hub:
         self.busy_cpu_seconds = 0.0  # its CPU time (a loaded machine inflates wall time)
         self.started_at: float | None = None
         self.polls = 0
+        self.brisk = False  # poll at `interval` even while nothing changes
 
     # -- subscribers --------------------------------------------------------------------------
     def subscribe(self, tables: Iterable[str], callback: Callback,
@@ -102,6 +107,10 @@ class Hub:
                 self._subscribers.remove(entry)
 
         return unsubscribe
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
 
     def _deliver(self, changes: list[Change]) -> None:
         for tables, callback, _ in list(self._subscribers):
@@ -152,6 +161,32 @@ class Hub:
                     delivered.extend(changes)
                 if complete or not rows:
                     return delivered
+
+    def changes_since(self, position: int) -> Iterator[list[Change]]:
+        """Every retained change from feed position ``position`` (inclusive) to the present,
+        a page at a time (a reconnecting stream replays what it missed from here)."""
+        while True:
+            rows = self._read(position) or []
+            complete = sum(len(r.get("changes", [])) for r in rows) < PAGE
+            if not complete and len(rows) > 1:
+                rows = rows[:-1]  # the page may end inside its last entry: read it again
+            if rows:
+                position = (rows[-1]["versionstamp"] >> 16) + 1
+                yield _changes(rows)
+            if complete or not rows:
+                return
+
+    def oldest_position(self) -> int | None:
+        """The position of the oldest change the feed still holds (None: it holds none)."""
+        first = self._read(0, 1)
+        return first[0]["versionstamp"] >> 16 if first else None
+
+    def present(self) -> int:
+        """The position the next change will have at the earliest (the cursor); a hub that
+        was never started places its cursor first."""
+        if self._cursor is None:
+            self.sync()
+        return self._cursor if self._cursor is not None else 0
 
     def position_at_present(self) -> int:
         """Place the cursor just past the newest change and reset the subscribers; return it."""
@@ -250,8 +285,12 @@ class Hub:
             self._durations.append(spent)
             del self._durations[:-10000]
             # While nothing changes, poll less and less often (other processes' writes are
-            # seen within max_interval); any change brings the interval back.
-            interval = self.interval if changed else min(interval * 2, self.max_interval)
+            # seen within max_interval); any change brings the interval back, and so do open
+            # live streams (`brisk`), which wait for other processes' messages.
+            if changed or self.brisk:
+                interval = self.interval
+            else:
+                interval = min(interval * 2, self.max_interval)
             self._wake.wait(interval)
             self._wake.clear()
 

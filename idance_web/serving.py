@@ -13,18 +13,35 @@ import sys
 
 
 def post_worker_init(worker) -> None:
-    """Start the app's hub in the worker that serves it."""
+    """Start the app's hub in the worker that serves it; end its live streams when the worker
+    is told to stop (each holds a thread, which would hold the stop for the graceful timeout)."""
+    import signal
+    import threading
+
     from .realtime import start_hub
 
     app = getattr(worker, "wsgi", None)
     refuse_pending_migrations(app, worker)
     if app is not None and "idance.hub" in getattr(app, "extensions", {}):
         start_hub(app)
+    live = getattr(app, "extensions", {}).get("idance.live") if app is not None else None
+    handle_exit = getattr(worker, "handle_exit", None)
+    if live is not None and handle_exit is not None:
+        def exit_ending_streams(sig, frame):
+            # In a thread: a signal handler must not wait for the streams' locks.
+            threading.Thread(target=live.close_all, name="end-streams", daemon=True).start()
+            handle_exit(sig, frame)
+
+        signal.signal(signal.SIGTERM, exit_ending_streams)  # gunicorn's graceful stop
 
 
 def worker_exit(server, worker) -> None:
-    """Stop the hub before the worker leaves (its poll finishes first)."""
+    """End the live streams and stop the hub before the worker leaves (its poll finishes
+    first)."""
     app = getattr(worker, "wsgi", None)
+    live = getattr(app, "extensions", {}).get("idance.live") if app is not None else None
+    if live is not None:
+        live.close_all()
     hub = getattr(app, "extensions", {}).get("idance.hub") if app is not None else None
     if hub is not None:
         hub.stop()

@@ -253,13 +253,12 @@ def live_event(db: Database, member_key: str, key: str) -> dict | None:
 
 def fanout(change, db: Database) -> list[tuple[str, str, dict]]:
     """For ``live.register_fanout("notification", fanout)``: a new notification becomes a
-    ``notification`` event for its recipient (a read or deleted one sends nothing; the badge
-    count follows from ``unread_count``)."""
+    ``notification`` event for its recipient (a read or deleted one sends nothing here; the
+    live stream recounts her badge)."""
     record = change.record or {}
-    created = record.get("created_at")
-    fresh = isinstance(created, dt.datetime) and (
-        dt.datetime.now(dt.UTC) - created) < dt.timedelta(minutes=1)
-    if change.action != "update" or record.get("read_at") is not None or not fresh:
+    # However old the change (a reconnecting stream replays the feed), an unread row is sent:
+    # rows change while unread only when they are made.
+    if change.action != "update" or record.get("read_at") is not None:
         return []
     member = key_of(record.get("recipient", ""))
     payload = live_event(db, member, key_of(change.id))

@@ -164,6 +164,11 @@ def test_the_live_stream_gets_a_new_notification_as_its_recipient_reads_it(db, p
     assert (member, kind) == ("ana", "notification")
     assert payload["text"] == "Bruno followed you." and payload["url"] == "/u/bruno"
     assert payload["id"] == str(row["id"]) and payload["created_at"].startswith("20")
+    # A stream that reconnects later replays the feed: an older change is sent all the same.
+    import datetime as dt
+    older = Change("notification", str(row["id"]), "update",
+                   {**row, "created_at": row["created_at"] - dt.timedelta(hours=2)})
+    assert [kind for _, kind, _ in nt.fanout(older, db)] == ["notification"]
     nt.save_preferences(db, "ana", {"follow": {"in_app": False, "push": True}})
     assert nt.fanout(change, db) == []
     read = Change("notification", str(row["id"]), "update", {**row, "read_at": row["created_at"]})
