@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from flask import current_app
 from flask_login import current_user
@@ -55,6 +56,27 @@ def _store_counted(images: list[ProcessedImage]) -> list[str]:
     for image in images:
         save_image(storage, image)
     return [v.key for v in new]
+
+
+def store_vlog_images(images: list[ProcessedImage], subject) -> list[dict]:
+    """Store a vlog's pictures under ``vlog/`` keys (never served by ``/media/``), counted
+    against her quota for ``subject`` even where the same bytes are stored already: the
+    clean-up job removes a file only when nothing counts it. Raises ``QuotaExceeded``."""
+    storage, config = _storage(), current_app.config["IDANCE"]
+    for image in images:
+        for name, v in list(image.variants.items()):
+            image.variants[name] = replace(v, key="vlog/" + v.key)
+    variants = list({v.key: v for image in images for v in image.variants.values()}.values())
+    db = current_app.extensions["idance.db"]
+    if not quota.record_uploads(db, current_user.key, [(v.key, v.size) for v in variants],
+                                config.media_quota_bytes, subject=subject):
+        raise QuotaExceeded(config.media_quota_bytes)
+    return [save_image(storage, image) for image in images]
+
+
+def process_upload(upload: FileStorage, alt: str) -> ProcessedImage:
+    """Check and re-encode one uploaded image (``media.MediaError`` when refused)."""
+    return _process(upload, alt)
 
 
 def _storage():

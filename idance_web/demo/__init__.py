@@ -1,6 +1,7 @@
 """``idance demo``: a believable demo community, loaded idempotently (never in production).
 
-Members (``members.py``), their published sites (``sites.py``) and groups (``groups.py``). Every
+Members (``members.py``), their published sites (``sites.py``), groups (``groups.py``) and
+vlogs (``vlogs.py``). Every
 demo member signs in with her email and ``DEMO_PASSWORD``. Each part checks its own marker, so
 a second run changes nothing and a part added later still loads on an old demo.
 """
@@ -14,6 +15,7 @@ from .discovery import load_demo_discovery
 from .groups import load_demo_groups
 from .members import DEMO_PASSWORD, DemoRefused, load_demo_members
 from .sites import load_demo_sites
+from .vlogs import load_demo_vlogs
 
 __all__ = ["DEMO_PASSWORD", "DemoRefused", "load_demo"]
 
@@ -23,7 +25,8 @@ def load_demo(db: Database, config: Config) -> str:
     if config.is_production:
         raise DemoRefused("the demo community is never loaded in production")
     loaded, members = load_demo_members(db)
-    parts = [loaded, load_demo_sites(db, storage_from_config(config)), load_demo_groups(db),
-             load_demo_discovery(db, [m["key"] for m in members])]
+    storage = storage_from_config(config)
+    parts = [loaded, load_demo_sites(db, storage), load_demo_groups(db),
+             load_demo_discovery(db, [m["key"] for m in members]), load_demo_vlogs(db, storage)]
     parts.append(f"Sign in as {members[0]['email']} with password {DEMO_PASSWORD}.")
     return " ".join(parts)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import replace
 
 from PIL import Image, ImageDraw
 from surrealdb import RecordID
@@ -40,8 +41,9 @@ PALETTE_NAMES = ["rose and gold", "black and white", "deep blue and sand", "gree
                  "orange and plum", "violet and night blue"]
 
 
-def demo_images(storage) -> list[dict]:
-    """Small generated illustrations, stored through the upload pipeline; their records."""
+def demo_images(storage, prefix: str = "") -> list[dict]:
+    """Small generated illustrations, stored through the upload pipeline; their records.
+    ``prefix`` goes before every key (``vlog/`` for pictures served only through a vlog)."""
     records = []
     for n, ((top, bottom, accent), name) in enumerate(zip(PALETTES, PALETTE_NAMES)):
         w, h = 960, 600
@@ -66,6 +68,8 @@ def demo_images(storage) -> list[dict]:
         im.save(buffer, "PNG")
         processed = process_image(buffer.getvalue(), max_bytes=10 * 1024 * 1024,
                                   alt=f"Illustration of two dancers under a spotlight, in {name}")
+        for variant_name, variant in list(processed.variants.items()):
+            processed.variants[variant_name] = replace(variant, key=prefix + variant.key)
         records.append(save_image(storage, processed))
     return records
 

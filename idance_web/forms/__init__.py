@@ -11,3 +11,4 @@ from .discover import DiscoverForm, ReportForm  # noqa: F401
 from .groups import IMAGE_SLOTS, GroupForm  # noqa: F401
 from .profile import ProfileForm, ProfileImageForm  # noqa: F401
 from .site import ContactForm, PageForm, SettingsForm, block_form  # noqa: F401
+from .vlogs import CommentForm, VlogForm  # noqa: F401

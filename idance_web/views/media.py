@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g
 
+from ..media_errors import MediaNotFound
+
+VLOG_PREFIX = "vlog/"
+
 bp = Blueprint("media", __name__)
 
 
@@ -12,7 +16,10 @@ def show(key: str):
     """One stored variant; keys are content addresses, so the file never changes.
 
     A key that names no file is ``MediaNotFound`` (the 404 page); storage that does not
-    answer is ``StorageError`` (503)."""
+    answer is ``StorageError`` (503). Vlog files (``vlog/…``) are served only by the vlog's
+    own route, which checks who may see the vlog."""
+    if key.startswith(VLOG_PREFIX):
+        raise MediaNotFound("No such file.")
     stream, content_type = current_app.extensions["idance.storage"].open(key)
     g.public_page = True
     with stream:
