@@ -1,13 +1,15 @@
-"""Benchmark: a public dancer site served by gunicorn, next to a static file of the same size.
+"""Benchmark: a public dancer site and the everyday pages served by gunicorn, next to a static
+file of the same size.
 
 Run from the project root: ``python bench/public_site.py [--quick] [--seconds S] [--clients N]``.
 
 It builds a temporary ``surrealkv://`` database (migrations, small lookup data, one member with
 a published 12-block site, live blocks included), writes a static file of the page's size into
 the app's static folder under a temporary name, and serves the app with gunicorn (gthread,
-1 worker, 16 threads) on 127.0.0.1. Concurrent keep-alive clients then load (a) the static file
-and (b) the cached page, each for a fixed time; the worker runs its real-time hub, as served
-(``gunicorn.conf.py``). The uncached page cannot be reached over HTTP
+1 worker, 16 threads) on 127.0.0.1. Concurrent keep-alive clients then load (a) the static file,
+(b) the cached page, (c) the group directory ``/groups`` and a group's page, and (d) her own
+``/me`` and ``/me/profile``, signed in over HTTP like a browser, each for a fixed time; the
+worker runs its real-time hub, as served (``gunicorn.conf.py``). The uncached page cannot be reached over HTTP
 (the app has no cache-busting path or switch), so (c) is the server time of a cache miss,
 measured in-process with Flask's test client on a fresh app, the cache cleared before each
 request. Everything is removed afterwards and gunicorn is stopped in a ``finally``.
@@ -19,6 +21,7 @@ import argparse
 import datetime as dt
 import http.client
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -29,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,10 +44,12 @@ from idance_web import create_app  # noqa: E402
 from idance_web.blocks import validate  # noqa: E402
 from idance_web.config import Config  # noqa: E402
 from idance_web.migrate import Runner  # noqa: E402
-from idance_web.services import sites  # noqa: E402
+from idance_web.services import groups, sites  # noqa: E402
 from tests.lookup_fixture import load_small_lookup  # noqa: E402
 
 USERNAME = "bench-dancer"
+EMAIL, PASSWORD = "bench@example.com", "bench-password-1"
+GROUP = "salsa-kreuzberg"
 HERO = "Dance salsa with Bea"
 BLOCKS = [  # 12 blocks, three of them live (styles, vlogs) or date-filtered (schedule)
     ("hero", {"title": HERO, "subtitle": "Salsa and bachata classes in Berlin, every level",
@@ -94,8 +100,8 @@ def build(app) -> None:
         s.query(
             """LET $city = (SELECT * FROM city WHERE name_key = 'berlin'
                    ORDER BY population DESC LIMIT 1)[0];
-               CREATE user:bench SET email = 'bench@example.com', username = $name,
-                   display_name = 'Bea Moreau', password = crypto::argon2::generate('x');
+               CREATE user:bench SET email = $email, username = $name,
+                   display_name = 'Bea Moreau', password = crypto::argon2::generate($password);
                CREATE profile:bench SET owner = user:bench, bio = 'Salsa teacher in Berlin.',
                    city = $city.id, location = $city.vector, discoverable = true;
                RELATE user:bench->user_dance_style->dance_style:salsa
@@ -107,7 +113,7 @@ def build(app) -> None:
                        title = 'Practice diary ' + <string> $i, visibility = 'public',
                        published_at = time::now() - duration::from::days($i);
                };""",
-            {"name": USERNAME},
+            {"name": USERNAME, "email": EMAIL, "password": PASSWORD},
         )
     site = sites.create_site(db, "bench", RecordID("user", "bench"))
     sites.update_settings(db, "bench", site, "ocean", "classic",
@@ -115,6 +121,9 @@ def build(app) -> None:
     for kind, data in BLOCKS:
         sites.add_block(db, "bench", site["id"], "home", kind, validate(kind, data))
     sites.publish_site(db, "bench", site["id"])
+    groups.create_group(db, "bench", groups.GroupInput(
+        kind="studio", slug=GROUP, name="Salsa Kreuzberg", styles=["salsa", "bachata"],
+        description="Salsa and bachata every evening of the week.", join_mode="open"))
 
 
 def free_port() -> int:
@@ -123,8 +132,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def get(conn: http.client.HTTPConnection, path: str) -> tuple[int, int]:
-    conn.request("GET", path, headers={"Accept-Encoding": "identity"})
+def get(conn: http.client.HTTPConnection, path: str, cookie: str = "") -> tuple[int, int]:
+    headers = {"Accept-Encoding": "identity"}
+    if cookie:
+        headers["Cookie"] = cookie
+    conn.request("GET", path, headers=headers)
     response = conn.getresponse()
     body = response.read()
     return response.status, len(body)
@@ -147,7 +159,30 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
     raise SystemExit("gunicorn did not become ready")
 
 
-def load(port: int, path: str, clients: int, seconds: float, max_each: int = 200_000) -> dict:
+def sign_in(port: int) -> str:
+    """Sign in through the login form as a browser does; the session cookie."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/login")
+        response = conn.getresponse()
+        page = response.read().decode()
+        cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode(
+            {"csrf_token": token, "email": EMAIL, "password": PASSWORD})
+        conn.request("POST", "/login", body=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+        response = conn.getresponse()
+        response.read()
+        if response.status != 302:
+            raise SystemExit(f"signing in answered {response.status}")
+        return response.getheader("Set-Cookie", "").split(";", 1)[0] or cookie
+    finally:
+        conn.close()
+
+
+def load(port: int, path: str, clients: int, seconds: float, max_each: int = 200_000,
+         cookie: str = "") -> dict:
     """``clients`` threads, each on one keep-alive connection, for ``seconds`` (or ``max_each``)."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
@@ -163,7 +198,7 @@ def load(port: int, path: str, clients: int, seconds: float, max_each: int = 200
             while time.monotonic() < stop and len(mine) < max_each:
                 t = time.perf_counter()
                 try:
-                    status, size = get(conn, path)
+                    status, size = get(conn, path, cookie)
                 except (OSError, http.client.HTTPException):
                     errors[n] += 1
                     conn.close()
@@ -246,7 +281,10 @@ def main() -> None:
         app = create_app(config)
         build(app)
         body = app.test_client().get(page).data
-        app.extensions["idance.db"].close()  # one process owns the data file: gunicorn next
+        # One process owns the data file: gunicorn next (the request above started the app's
+        # in-process job worker, which holds it too).
+        app.extensions["idance.worker"].stop()
+        app.extensions["idance.db"].close()
         static_file.write_bytes(body)  # the same bytes, served as a file
         print(f"page {page}: {len(body)} bytes, 12 blocks; static file {static_file.name}")
 
@@ -260,11 +298,16 @@ def main() -> None:
              "-b", f"127.0.0.1:{port}", "--log-level", "warning", "idance_web:create_app()"],
             cwd=tmp, env={**env, "PYTHONPATH": str(ROOT)}, start_new_session=True)
         wait_ready(port, proc)
+        cookie = sign_in(port)
         results = {}
-        for name, path in (("static file", f"/static/{static_file.name}"),
-                           ("cached page", page)):
-            load(port, path, args.clients, min(1.0, seconds))  # warm-up
-            results[name] = load(port, path, args.clients, seconds)
+        for name, path, session in (("static file", f"/static/{static_file.name}", ""),
+                                    ("cached page", page, ""),
+                                    ("/groups", "/groups", ""),
+                                    ("group page", f"/groups/{GROUP}", ""),
+                                    ("/me", "/me", cookie),
+                                    ("/me/profile", "/me/profile", cookie)):
+            load(port, path, args.clients, min(1.0, seconds), cookie=session)  # warm-up
+            results[name] = load(port, path, args.clients, seconds, cookie=session)
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
         proc = None
@@ -284,9 +327,11 @@ def main() -> None:
     for name, r in results.items():
         print(f"{name:<14}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['n']:>10}"
               f"{r['errors']:>8}{r['bytes']:>8}")
-    static, cached = results["static file"], results["cached page"]
-    print(f"cached / static: {cached['rps'] / static['rps']:.2f}x the throughput, "
-          f"p50 {cached['p50'] / static['p50']:.2f}x")
+    static = results["static file"]
+    for name, r in results.items():
+        if name != "static file":
+            print(f"{name} / static: {r['rps'] / static['rps']:.2f}x the throughput, "
+                  f"p50 {r['p50'] / static['p50']:.2f}x")
     print(f"uncached page, in-process server time over {miss['n']} misses: "
           f"p50 {miss['miss_p50']:.2f} ms, p99 {miss['miss_p99']:.2f} ms, "
           f"{miss['queries']:g} queries per miss (a hit: p50 {miss['hit_p50']:.2f} ms)")

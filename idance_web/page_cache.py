@@ -1,8 +1,11 @@
 """The public page render cache, kept true by the real-time hub.
 
-An entry is keyed by (owner kind, name, page, date) and remembers which records it shows (the
-owner and the site). The hub (``realtime.py``) delivers the changes to every table a public page
-shows, and the cache drops the entries that depend on a changed record. A hit costs no query.
+An entry is keyed by what it shows (a site's page: owner kind, name, page, date; the group
+directory as a visitor sees it…) and remembers which records it shows: ids such as
+``site:x``, or ``table:*`` for a page that shows any row of a table (a directory gains rows no
+id could name in advance). The hub (``realtime.py``) delivers the changes to every table a
+public page shows, and the cache drops the entries that depend on a changed record or its
+table. A hit costs no query.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ FOLLOWED = {
     "profile": ("owner",),
     "user": ("id",),
     "group": ("id",),
+    "follow": ("out",),
 }
 
 
@@ -119,6 +123,7 @@ class PublicCache:
     def _changed(self, changes: list[Change]) -> None:
         ids = set()
         for change in changes:
+            ids.add(f"{change.table}:*")
             for name in FOLLOWED[change.table]:
                 value = change.record.get(name)
                 if isinstance(value, RecordID):

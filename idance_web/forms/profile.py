@@ -4,29 +4,29 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, Form, FormField, SelectField, StringField, SubmitField,
+from wtforms import (BooleanField, Form, FormField, StringField, SubmitField,
                      TextAreaField)
 from wtforms.widgets import DateInput
 
 from ..media import MAX_ALT_CHARS
 from ..services.options import LEVELS, ROLES
 from ..services.profiles import LOOKING_FOR, MEASUREMENTS
-from .core import LastFilledField, MultiCheckboxField, Rows, choices, grouped, strip
+from .core import ChoiceField, LastFilledField, MultiCheckboxField, Rows, choices, grouped, strip
 
 MAX_ROWS = 50  # rows read of a repeated group; the service caps what may be kept
 NUMERIC = {"inputmode": "numeric"}
 
 
 class StyleRow(Form):
-    style = SelectField("Style", validate_choice=False)
-    level = SelectField("Level", choices=choices((v, v.capitalize()) for v in LEVELS),
+    style = ChoiceField("Style", validate_choice=False)
+    level = ChoiceField("Level", choices=choices((v, v.capitalize()) for v in LEVELS),
                         validate_choice=False)
-    role = SelectField("Role", choices=choices((v, v.capitalize()) for v in ROLES),
+    role = ChoiceField("Role", choices=choices((v, v.capitalize()) for v in ROLES),
                        default="both", validate_choice=False)
 
 
 class LinkRow(Form):
-    platform = SelectField("Platform", validate_choice=False)
+    platform = ChoiceField("Platform", validate_choice=False)
     handle = StringField("Handle", filters=[strip],
                          render_kw={"placeholder": "handle or https://…"})
 

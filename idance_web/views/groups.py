@@ -19,6 +19,7 @@ from ..security import safe_next
 from ..services import group_members, groups, social
 from ..services.options import lookup_options
 from ..uploads import FormImages
+from .public import visitor_page
 
 bp = Blueprint("groups", __name__)
 
@@ -43,21 +44,38 @@ def _manager(slug: str) -> dict:
 def index():
     """Public groups, by style and near a city; and her own groups when signed in."""
     style, city = request.args.get("style", "")[:60], request.args.get("city", "")[:60]
-    found = groups.browse(get_db(), _viewer(), style, city, request.args.get("after", "")[:90])
-    mine = groups.my_groups(get_db(), current_user.key) if _viewer() else []
-    return render_template("groups/index.html", found=found, mine=mine, style=style, city=city,
-                           options=lookup_options(get_db()), kinds=groups.KINDS,
-                           form=EmptyForm())
+    after = request.args.get("after", "")[:90]
+
+    def render() -> str:
+        found = groups.browse(get_db(), _viewer(), style, city, after)
+        mine = groups.my_groups(get_db(), current_user.key) if _viewer() else []
+        return render_template("groups/index.html", found=found, mine=mine, style=style,
+                               city=city, options=lookup_options(get_db()), kinds=groups.KINDS,
+                               form=EmptyForm())
+
+    # A visitor's directory shows groups only (their counts are kept on the group rows).
+    return (visitor_page(("groups", style, city, after), lambda: (render(), {"group:*"}))
+            or render())
 
 
 @bp.get("/groups/<slug>")
 def show(slug: str):
-    """A group's own page in the app (never cached: it shows her role and buttons)."""
-    group = groups.get_group(get_db(), slug, _viewer())
-    followers = social.follow_lists(get_db(), _viewer(), ("group", group["key"]))
-    return render_template("groups/show.html", g=group, kinds=groups.KINDS,
-                           join_modes=groups.JOIN_MODES, form=EmptyForm(),
-                           followers=followers["followers"])
+    """A group's own page in the app (a member's never cached: it shows her role and buttons;
+    visitors share one render)."""
+    def render() -> str:
+        group = groups.get_group(get_db(), slug, _viewer())
+        followers = social.follow_lists(get_db(), _viewer(), ("group", group["key"]))
+        return render_template("groups/show.html", g=group, kinds=groups.KINDS,
+                               join_modes=groups.JOIN_MODES, form=EmptyForm(),
+                               followers=followers["followers"])
+
+    def for_visitors() -> tuple[str, set[str]]:
+        # Its roster and followers are people whose names may change: any member's change
+        # drops it (cheap beside rendering it for every visitor).
+        html = render()
+        return html, {"group:*", "group_member:*", "follow:*", "user:*", "site:*"}
+
+    return visitor_page(("group", slug.lower()), for_visitors) or render()
 
 
 # -- creating and editing ---------------------------------------------------------------------

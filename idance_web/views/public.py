@@ -8,10 +8,11 @@ header, no cookie; the header of a signed-in visitor is added by a script from /
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
-                   url_for)
+                   session, url_for)
 from flask_login import current_user
 
 from ..blocks import REGISTRY
@@ -41,6 +42,23 @@ def _respond(entry) -> Response:
     # cache is cheap): a page its owner took offline is gone at once, for everyone.
     response.headers["Cache-Control"] = "public, no-cache"
     return response
+
+
+def visitor_page(key: tuple, build: Callable[[], tuple[str, Iterable[str]]]) -> Response | None:
+    """A page every visitor sees alike, from the render cache; None for a signed-in member
+    (or a visitor with a message to flash), who gets her own render.
+
+    ``build()`` renders it and names what it shows (see ``page_cache``)."""
+    if current_user.is_authenticated or session.get("_flashes"):
+        return None
+    cache = current_app.extensions["idance.public_cache"]
+    key = ("visitor", *key)
+    entry = cache.pages.get(key)
+    if entry is None:
+        read_at = cache.pages.generation
+        html, depends_on = build()
+        entry = cache.pages.put(key, html.encode(), depends_on, read_at=read_at)
+    return _respond(entry)
 
 
 def render_public_page(kind: str, name: str, page: str):

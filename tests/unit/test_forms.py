@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from werkzeug.datastructures import MultiDict
-from wtforms import Form, FormField, StringField
+from wtforms import Form, FormField, SelectField, StringField
 
 from idance_web.blocks import REGISTRY
 from idance_web.forms import attach_errors, block_form
-from idance_web.forms.core import LastFilledField, Rows, image_field
+from idance_web.forms.core import (
+    ChoiceField, LastFilledField, Rows, choices, grouped, image_field,
+)
 from idance_web.forms.site import stored_block_images
 
 
@@ -114,3 +116,27 @@ def test_a_submitted_block_form_keeps_only_the_stored_images(flask_forms):
     row = form["items"][0]
     assert not form.title.data and row.caption.data == "New"  # the stored title is not kept
     assert row.image.object_data == image and row.image.alt.data == "Old"
+
+
+@pytest.mark.parametrize("data", ["", "salsa", "kizomba", "not-offered", 'x"><script>'])
+def test_options_rendered_once_make_the_same_markup_as_wtforms(data):
+    families = {"latin": [{"id": "salsa", "name": "Salsa"}, {"id": "bachata", "name": "Bachata"}],
+                "african": [{"id": "kizomba", "name": "Kizomba & <Semba>"}]}
+
+    class Plain(Form):
+        style = SelectField("Style", choices=grouped(families, blank="— style —"),
+                            validate_choice=False)
+        level = SelectField("Level", choices=choices([("a", "A"), ("b", 'B "b"')]))
+
+    class Once(Form):
+        style = ChoiceField("Style", choices=grouped(families, blank="— style —"),
+                            validate_choice=False)
+        level = ChoiceField("Level", choices=choices([("a", "A"), ("b", 'B "b"')]))
+
+    formdata = MultiDict({"style": data, "level": "b"})
+    plain, once = Plain(formdata), Once(formdata)
+    for name in ("style", "level"):
+        expected = str(plain[name](class_="wide", required=True))
+        assert str(once[name](class_="wide", required=True)) == expected
+        assert str(once[name]()) == str(plain[name]())
+    assert ("selected" in str(once.style())) == (data in {"", "salsa", "kizomba"})
