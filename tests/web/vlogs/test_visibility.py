@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.fixtures.auth import csrf_token
+from tests.fixtures.auth import csrf_token, member_id
 from tests.fixtures.sites import Editor
 from tests.fixtures.vlogs import post_images, posted_key, vlog_keys
 
@@ -85,3 +85,29 @@ def test_the_site_block_lists_public_vlogs_only_with_working_links(posted, ann, 
     assert visitor.get(f"/vlogs/{links[0]}").status_code == 200
     image = re.search(rf'src="(/vlogs/{links[0]}/media/[^"]+)"', html).group(1)
     assert visitor.get(image).status_code == 200
+
+
+def test_a_video_being_processed_shows_to_her_alone_until_the_worker_publishes_it(ann, ben, db):
+    from idance_web.services import vlogs
+
+    follow(ben, "ann")
+    ann_key = member_id(db, "ann").id
+    fields = vlogs.check(db, ann_key, vlogs.VlogInput(title="Phone clip"))
+    key = vlogs.create_vlog(db, ann_key, fields, key=vlogs.new_key(), kind="video",
+                            status="processing")
+    html = ann.get(f"/vlogs/{key}").get_data(as_text=True)
+    assert 'data-status="processing"' in html
+    assert "processing the video" in ann.get("/vlogs").get_data(as_text=True)
+    assert ben.get(f"/vlogs/{key}").status_code == 404
+    assert key not in vlog_keys(ben.get("/vlogs").get_data(as_text=True))
+    video = {"key": "vlog/vid/ab/cd.mp4", "content_type": "video/mp4", "width": 640,
+             "height": 360, "duration": 3.0}
+    with db.worker() as s:  # what the transcode job writes; its event publishes the vlog
+        s.query("CREATE vlog_processed SET vlog = type::thing('vlog', $k), video = $v",
+                {"k": key, "v": video})
+    html = ben.get(f"/vlogs/{key}").get_data(as_text=True)
+    assert '<video controls preload="metadata"' in html and "vlog/vid/ab/cd.mp4" in html
+    assert key in vlog_keys(ben.get("/vlogs").get_data(as_text=True))
+    with db.worker() as s:  # the worker has no right on the vlog itself
+        s.query("UPDATE type::thing('vlog', $k) SET title = 'Taken over'", {"k": key})
+    assert "Taken over" not in ben.get(f"/vlogs/{key}").get_data(as_text=True)
