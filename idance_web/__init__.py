@@ -77,9 +77,11 @@ def configure_database(app: Flask) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
+    from . import body_limits
     from .sign_in_providers import registry
 
     csrf.init_app(app)
+    body_limits.init_app(app)  # first of the hooks: the CSRF check reads the body
     login_manager.init_app(app)
     limiter.init_app(app)
     registry.init_app(app)  # registers the configured sign-in providers
@@ -147,6 +149,7 @@ ERROR_TEXT = {
     405: ("Not allowed", "That method is not allowed here."),
     409: ("Changed meanwhile", "That was changed meanwhile. Go back, reload and try again."),
     413: ("Too large", "That upload is too large."),
+    415: ("Not accepted", "That kind of file is not accepted here."),
     422: ("Cannot process", "That input could not be processed."),
     429: ("Slow down", "Too many attempts. Wait a moment and try again."),
     500: ("Something went wrong", "Something went wrong on our side. It has been logged."),

@@ -38,6 +38,8 @@ class Config:
     db_token_seconds: int = 60
     media_root: str = "instance/media"
     max_image_bytes: int = 10 * 1024 * 1024
+    max_video_bytes: int = 200 * 1024 * 1024  # a video upload's body; refused before it is read
+    max_video_seconds: int = 600
     image_decoders: int = 2  # images decoded at once, each on its own thread (up to ~180 MB each)
     # What one member may store in all: a year of weekly vlogs (docs/architecture.md).
     media_quota_bytes: int = 5 * 1024 * 1024 * 1024
@@ -92,6 +94,9 @@ class Config:
             raise ConfigError(
                 "IDANCE_DB_JWT_KEY must be 32-512 characters of letters, digits and _-+/=.~"
             )
+        if self.max_video_bytes < 1 or self.max_video_seconds < 1:
+            raise ConfigError("IDANCE_MAX_VIDEO_BYTES and IDANCE_MAX_VIDEO_SECONDS must be 1 "
+                              "or more")
         if self.image_decoders < 1:
             raise ConfigError("IDANCE_IMAGE_DECODERS must be 1 or more")
         if self.is_production:

@@ -53,11 +53,12 @@ JPEG_FALLBACK = ("medium", "medium_jpeg")
 WEBP_QUALITY = 80
 JPEG_QUALITY = 85
 MAX_ALT_CHARS = 300
-CONTENT_TYPES = {"webp": "image/webp", "jpg": "image/jpeg"}
+CONTENT_TYPES = {"webp": "image/webp", "jpg": "image/jpeg", "mp4": "video/mp4",
+                 "webm": "video/webm", "vtt": "text/vtt"}
 # Our keys look like img/ab/cdef….webp: lowercase segments, one dot, a known extension. No
 # '..', backslash, NUL or absolute path can match.
 KEY_PATTERN = re.compile(
-    r"(?:[a-z0-9][a-z0-9_-]{0,127}/){0,4}[a-z0-9][a-z0-9_-]{0,127}\.(?:webp|jpg)"
+    r"(?:[a-z0-9][a-z0-9_-]{0,127}/){0,4}[a-z0-9][a-z0-9_-]{0,127}\.(?:webp|jpg|mp4|webm|vtt)"
 )
 IMMUTABLE = "public, max-age=31536000, immutable"  # a key names its content forever
 DEFAULT_MEDIA_URL = "/media/"
@@ -66,6 +67,7 @@ KNOWN_OTHER_TYPES = [  # only for a friendlier refusal: Pillow decides what is a
     (b"%!PS", "PostScript (EPS)"), (b"\xc5\xd0\xd3\xc6", "PostScript (EPS)"), (b"%PDF", "PDF"),
     (b"BM", "BMP"),
 ]
+HASH_CHUNK_BYTES = 1 << 20
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
@@ -333,6 +335,19 @@ def _variant(im: Image.Image, ext: str) -> VariantInfo:
     digest = hashlib.sha256(data).hexdigest()
     return VariantInfo(f"img/{digest[:2]}/{digest[2:]}.{ext}", im.width, im.height,
                        CONTENT_TYPES[ext], len(data), data)
+
+
+def file_key(path, ext: str, prefix: str = "vid") -> str:
+    """The content address of a stored file (a video, a caption file): the SHA-256 of its
+    bytes, read a chunk at a time, as ``vid/ab/cdef….ext``."""
+    if ext not in CONTENT_TYPES:
+        raise ValueError(f"no content type for .{ext}")
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    hexdigest = digest.hexdigest()
+    return f"{prefix}/{hexdigest[:2]}/{hexdigest[2:]}.{ext}"
 
 
 def process_image(data, *, max_bytes: int, max_pixels: int = MAX_PIXELS, alt: str,

@@ -37,3 +37,10 @@ class MediaNotFound(MediaError, NotFound):
 
 class StorageError(MediaError):
     status = 503
+
+
+class VideoRefused(MediaError):
+    """A refused video or caption file (``video.py``): ``reason`` for the member, ``status``
+    400 (malformed), 413 (too big or too long) or 415 (not a video)."""
+
+    status = 400

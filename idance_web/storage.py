@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from typing import BinaryIO
@@ -18,6 +19,7 @@ from .media import CONTENT_TYPES, DEFAULT_MEDIA_URL, IMMUTABLE, KEY_PATTERN, Pro
 from .media_errors import MediaNotFound, StorageError
 
 log = logging.getLogger(__name__)
+PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable"
 
 
 def guess_served_content_type(key: str) -> str:
@@ -37,6 +39,11 @@ class Storage(ABC):
         """Store ``data`` under ``key`` completely or not at all (StorageError)."""
 
     @abstractmethod
+    def put_file(self, key: str, path: str | os.PathLike, content_type: str) -> None:
+        """Store the file at ``path`` (left in place) under ``key``, streamed, never read
+        whole into memory; completely or not at all (StorageError)."""
+
+    @abstractmethod
     def open(self, key: str) -> tuple[BinaryIO, str]:
         """A readable stream (the caller closes it) and its Content-Type; MediaNotFound."""
 
@@ -52,6 +59,12 @@ class Storage(ABC):
         """The URL a page uses to show ``key``."""
         guess_served_content_type(key)
         return self.base_url + key
+
+    def signed_url(self, key: str, expires_seconds: int) -> str | None:
+        """A URL that lets its holder read ``key`` for ``expires_seconds``, for media that is
+        not public; None where the app itself serves the file (local storage)."""
+        guess_served_content_type(key)
+        return None
 
 
 class LocalStorage(Storage):
@@ -69,12 +82,23 @@ class LocalStorage(Storage):
         return path
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
+        self._write(key, lambda out: out.write(data))
+
+    def put_file(self, key: str, path: str | os.PathLike, content_type: str) -> None:
+        def copy(out) -> None:
+            with open(path, "rb") as source:
+                shutil.copyfileobj(source, out, 1 << 20)
+
+        self._write(key, copy)
+
+    def _write(self, key: str, write) -> None:
+        """``write(file)`` into a temporary file beside ``key``'s, renamed into place."""
         path, tmp = self._path(key), None
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".", suffix=".part")
             with os.fdopen(fd, "wb") as out:
-                out.write(data)
+                write(out)
                 out.flush()
                 os.fsync(out.fileno())
             os.chmod(tmp, 0o644)  # public media; mkstemp's 0600 would hide it from a proxy
@@ -84,7 +108,7 @@ class LocalStorage(Storage):
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
             log.error("storing %s failed: %s", key, e)
-            raise StorageError("The image could not be stored: please try again.") from e
+            raise StorageError("The file could not be stored: please try again.") from e
 
     def open(self, key: str) -> tuple[BinaryIO, str]:
         try:
@@ -120,22 +144,36 @@ class S3Storage(Storage):
         )
 
     def _call(self, key: str, operation: str, **params) -> dict:
+        from boto3.exceptions import S3UploadFailedError
         from botocore.exceptions import BotoCoreError, ClientError
 
         guess_served_content_type(key)
         try:
             return getattr(self.client, operation)(Bucket=self.bucket, Key=key, **params)
-        except (ClientError, BotoCoreError) as e:
+        except (ClientError, BotoCoreError, S3UploadFailedError) as e:
             code = getattr(e, "response", {}).get("Error", {}).get("Code")
             if code in {"404", "NoSuchKey", "NotFound"}:
                 raise MediaNotFound("No such file.") from None
             log.error("S3 %s %s failed: %s", operation, key, e)
-            raise StorageError("Image storage is unavailable: please try again.") from e
+            raise StorageError("Media storage is unavailable: please try again.") from e
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         # One PUT is atomic on S3: the object appears whole or not at all.
         self._call(key, "put_object", Body=data, ContentType=content_type,
                    CacheControl=IMMUTABLE)
+
+    def put_file(self, key: str, path: str | os.PathLike, content_type: str) -> None:
+        # upload_file sends a large file in parts and completes the object only at the end.
+        # `private`: a bucket's or CDN's shared cache keeps no copy of a non-public video.
+        guess_served_content_type(key)
+        self._call(key, "upload_file", Filename=os.fspath(path), ExtraArgs={
+            "ContentType": content_type, "CacheControl": PRIVATE_IMMUTABLE})
+
+    def signed_url(self, key: str, expires_seconds: int) -> str | None:
+        guess_served_content_type(key)
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key},
+            ExpiresIn=int(expires_seconds))
 
     def open(self, key: str) -> tuple[BinaryIO, str]:
         return self._call(key, "get_object")["Body"], guess_served_content_type(key)

@@ -196,3 +196,61 @@ def test_storage_from_config(tmp_path):
     assert "IDANCE_S3_BUCKET" not in str(caught.value)
     with pytest.raises(ConfigError, match="IDANCE_MEDIA_BACKEND"):
         storage_from_config(SimpleNamespace(media_backend="ftp", media_root="x"))
+
+
+VIDEO_BYTES = os.urandom(3 * 1024 * 1024 + 5)  # more than one chunk of every copy
+
+
+@pytest.fixture
+def video_file(tmp_path):
+    path = tmp_path / "upload.part"
+    path.write_bytes(VIDEO_BYTES)
+    return path
+
+
+def test_file_key_hashes_the_file_into_a_key_of_ours(video_file):
+    import hashlib
+
+    key = media.file_key(video_file, "mp4")
+    digest = hashlib.sha256(VIDEO_BYTES).hexdigest()
+    assert key == f"vid/{digest[:2]}/{digest[2:]}.mp4" and media.KEY_PATTERN.fullmatch(key)
+    assert media.file_key(video_file, "vtt").endswith(".vtt")
+    with pytest.raises(ValueError):
+        media.file_key(video_file, "mov")
+    assert {ext: media.CONTENT_TYPES[ext] for ext in ("mp4", "webm", "vtt")} == {
+        "mp4": "video/mp4", "webm": "video/webm", "vtt": "text/vtt"}
+
+
+def test_local_put_file(tmp_path, video_file):
+    storage = LocalStorage(tmp_path / "media")
+    key = media.file_key(video_file, "mp4")
+    storage.put_file(key, video_file, "video/mp4")
+    stream, content_type = storage.open(key)
+    with stream:
+        assert (stream.read(), content_type) == (VIDEO_BYTES, "video/mp4")
+    assert files_under(tmp_path / "media") == [key] and video_file.exists()  # source kept
+    assert os.stat(tmp_path / "media" / key).st_mode & 0o777 == 0o644
+    assert storage.signed_url(key, 60) is None  # the app serves local files itself
+    with pytest.raises(StorageError):
+        storage.put_file("vid/ab/" + "d" * 62 + ".mp4", tmp_path / "missing", "video/mp4")
+    assert files_under(tmp_path / "media") == [key]  # no part file left behind
+    with pytest.raises(MediaNotFound):
+        storage.put_file("../x.mp4", video_file, "video/mp4")
+
+
+def test_s3_put_file_and_signed_url(s3, video_file):
+    import requests
+
+    key = media.file_key(video_file, "webm")
+    s3.put_file(key, video_file, "video/webm")
+    head = s3.client.head_object(Bucket="idance-media", Key=key)
+    assert (head["ContentType"], head["ContentLength"]) == ("video/webm", len(VIDEO_BYTES))
+    assert head["CacheControl"].startswith("private")  # no shared cache keeps a private video
+    url = s3.signed_url(key, 120)
+    assert url.startswith(ENDPOINT) and "X-Amz-Expires=120" in url and "X-Amz-Signature=" in url
+    answer = requests.get(url, timeout=10)  # moto answers the signed request itself
+    assert answer.status_code == 200 and answer.content == VIDEO_BYTES
+    with pytest.raises(MediaNotFound):
+        s3.signed_url("../x.mp4", 60)
+    with pytest.raises(StorageError):
+        S3Storage("no-such-bucket", ENDPOINT, "k", "s").put_file(key, video_file, "video/webm")
