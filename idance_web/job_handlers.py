@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from .jobs import HANDLERS, Handler, Worker
-from .services import ages, similar, vlog_jobs  # noqa: F401 - their @handler decorators register them
+from .services import ages, similar, vlog_jobs, vlog_transcode  # noqa: F401 - their @handler decorators register them
 
 
 def load_handlers() -> dict[str, Handler]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from flask import current_app
 from flask_login import current_user
@@ -12,10 +11,11 @@ from werkzeug.datastructures import FileStorage
 from .errors import Invalid
 from .forms.core import stored_image
 from .media import MAX_ALT_CHARS, MediaError, ProcessedImage, process_image
-from .storage import save_image
+from .storage import prefix_keys, save_image
 from .services import quota
 
 log = logging.getLogger(__name__)
+VLOG_PREFIX = "vlog/"  # a vlog's files, served only through its checked route
 
 
 def has_file(upload: FileStorage | None) -> bool:
@@ -64,8 +64,7 @@ def store_vlog_images(images: list[ProcessedImage], subject) -> list[dict]:
     clean-up job removes a file only when nothing counts it. Raises ``QuotaExceeded``."""
     storage, config = _storage(), current_app.config["IDANCE"]
     for image in images:
-        for name, v in list(image.variants.items()):
-            image.variants[name] = replace(v, key="vlog/" + v.key)
+        prefix_keys(image, VLOG_PREFIX)
     variants = list({v.key: v for image in images for v in image.variants.values()}.values())
     db = current_app.extensions["idance.db"]
     if not quota.record_uploads(db, current_user.key, [(v.key, v.size) for v in variants],

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import replace
 
 from PIL import Image, ImageDraw
 from surrealdb import RecordID
@@ -68,9 +67,7 @@ def demo_images(storage, prefix: str = "") -> list[dict]:
         im.save(buffer, "PNG")
         processed = process_image(buffer.getvalue(), max_bytes=10 * 1024 * 1024,
                                   alt=f"Illustration of two dancers under a spotlight, in {name}")
-        for variant_name, variant in list(processed.variants.items()):
-            processed.variants[variant_name] = replace(variant, key=prefix + variant.key)
-        records.append(save_image(storage, processed))
+        records.append(save_image(storage, processed, prefix))
     return records
 
 

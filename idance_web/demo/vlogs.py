@@ -1,8 +1,12 @@
-"""The demo vlogs: picture vlogs of demo dancers and of a group, with likes, comments, a reply
-and an accepted partner credit. Pictures are drawn with Pillow and go through the upload
-pipeline; every file is counted against its author's quota like an uploaded one."""
+"""The demo vlogs: picture vlogs of demo dancers and of a group, and short videos, with likes,
+comments, a reply and an accepted partner credit. Pictures are drawn with Pillow and videos
+encoded by PyAV (no downloads), both through the upload pipelines; every file is counted
+against its author's quota like an uploaded one."""
 
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 from surrealdb import RecordID
 
@@ -31,6 +35,57 @@ DEMO_VLOGS = [
 COMMENTS = ["Beautiful **timing**!", "That turn pattern is lovely.", "See you at the next one",
             "The styling in the second picture 🔥"]
 REPLY = "Thank you! Come along next week."
+# (key, author, title, styles, caption drawn on the frames)
+DEMO_VIDEOS = [
+    ("demo_v09", "demo_000", "Footwork drill in slow motion", ["salsa"], "Footwork"),
+    ("demo_v10", "demo_003", "Top rock warm-up", ["breaking"], "Top rock"),
+]
+
+
+def _demo_video(storage, text: str, folder: str) -> tuple[dict, dict, dict[str, int]]:
+    """A few seconds of generated video through the video pipeline: its record, its poster's
+    and the stored files' sizes."""
+    from ..media import file_key, process_image
+    from ..storage import prefix_keys, save_image
+    from ..video import make_demo_video, poster_frame, probe, remux
+
+    raw, out = Path(folder) / "raw.mp4", Path(folder) / "out.mp4"
+    make_demo_video(raw, seconds=4, size=(640, 360), text=text)
+    info = probe(raw, max_seconds=60)
+    remux(raw, out, info)
+    key = file_key(out, "mp4", "vlog/vid")
+    storage.put_file(key, out, "video/mp4")
+    poster = prefix_keys(process_image(poster_frame(out), max_bytes=64 << 20,
+                                       alt=f"{text}: a still"), "vlog/")
+    record = {"key": key, "content_type": "video/mp4", "width": info.width,
+              "height": info.height, "duration": round(info.duration, 2)}
+    sizes = {key: out.stat().st_size, **{v.key: v.size for v in poster.variants.values()}}
+    return record, save_image(storage, poster), sizes
+
+
+def _load_videos(db: Database, storage) -> int:
+    made = 0
+    with tempfile.TemporaryDirectory(prefix="demo-video-") as folder:
+        for n, (key, author, title, styles, text) in enumerate(DEMO_VIDEOS):
+            record, poster, sizes = _demo_video(storage, text, folder)
+            vlog = RecordID("vlog", key)
+            with db.system() as s:
+                s.query(
+                    """CREATE $vlog SET owner = $author, author = $author, kind = 'video',
+                           title = $title, styles = $styles, visibility = 'public',
+                           video = $video, poster = $poster, status = 'ready',
+                           published_at = time::now() - <duration> $age RETURN NONE;
+                       FOR $row IN $uploads {
+                           CREATE upload SET owner = $author, key = $row.key,
+                               bytes = $row.bytes, subject = $vlog RETURN NONE;
+                       };""",
+                    {"vlog": vlog, "author": _author_id(author), "title": title,
+                     "styles": [RecordID("dance_style", st) for st in styles], "video": record,
+                     "poster": poster, "age": f"{n * 5 + 2}h",
+                     "uploads": [{"key": k, "bytes": b} for k, b in sizes.items()]})
+                _interact(s, vlog, author, n)
+            made += 1
+    return made
 
 
 def _author_id(key: str) -> RecordID:
@@ -81,6 +136,7 @@ def load_demo_vlogs(db: Database, storage) -> str:
                  "partner": _author_id(partner) if partner else None})
             _interact(s, vlog, author, n)
         made += 1
+    made += _load_videos(db, storage)
     return f"{made} demo vlogs with likes and comments."
 
 

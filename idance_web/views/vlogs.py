@@ -13,12 +13,17 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import uploads
+from .. import uploads, vlog_uploads
+from ..body_limits import limit_body
 from ..errors import Invalid
 from ..extensions import get_db
 from ..forms import CommentForm, ReportForm, VlogForm, attach_errors
 from ..media import MediaError
-from ..services import options, quota, vlog_comments, vlog_jobs, vlog_lists, vlogs
+from ..media_errors import UploadTooLarge
+from ..services import (options, quota, vlog_comments, vlog_jobs, vlog_lists, vlog_transcode,
+                        vlogs)
+from ..video import MAX_CAPTION_BYTES
+from .media import send_stored
 from ..services.vlogs import MAX_IMAGES
 
 bp = Blueprint("vlogs", __name__)
@@ -92,33 +97,43 @@ def _new_page(form: VlogForm, status: int = 200, images_error: str | None = None
     return render_template("vlogs/new.html", form=form, max_images=MAX_IMAGES,
                            images_error=images_error,
                            used=quota.usage(db, current_user.key),
-                           quota=config.media_quota_bytes,
-                           max_body=_post_limit(config)), status
+                           quota=config.media_quota_bytes, max_video=config.max_video_bytes,
+                           max_seconds=config.max_video_seconds,
+                           max_body=_post_limit()), status
 
 
-def _post_limit(config) -> int:
-    return MAX_IMAGES * config.max_image_bytes + 64 * 1024
+def _post_limit() -> int:
+    """The largest body /vlogs/new takes: a video and its captions, or ten pictures, and the
+    form's other fields."""
+    config = current_app.config["IDANCE"]
+    return max(config.max_video_bytes + MAX_CAPTION_BYTES,
+               MAX_IMAGES * config.max_image_bytes) + 64 * 1024
+
+
+@bp.errorhandler(UploadTooLarge)
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    """A body past the cap is refused before it is read: the form again, with the limit."""
+    if request.endpoint != "vlogs.new" or not current_user.is_authenticated:
+        abort(413)
+    form = VlogForm(formdata=None)
+    form.offer(options.lookup_options(get_db()),
+               vlogs.groups_she_posts_for(get_db(), current_user.key))
+    form.form_errors.append(f"That upload is too large: at most {_post_limit() / 1e6:.0f} MB "
+                            "in all. Choose a shorter video or smaller pictures.")
+    return _new_page(form, 413)
 
 
 @bp.route("/vlogs/new", methods=["GET", "POST"])
 @login_required
+@limit_body(_post_limit)
 def new():
-    """Post a vlog: one to ten pictures, each described."""
+    """Post a vlog: a video (with captions) or one to ten pictures, each described."""
     db = get_db()
+    form = _form(db)
     if request.method == "GET":
-        return _new_page(_form(db))
-    request.max_content_length = _post_limit(current_app.config["IDANCE"])
-    try:
-        form = _form(db)
-        valid = form.validate_on_submit()
-    except RequestEntityTooLarge:
-        form = VlogForm(formdata=None)
-        form.offer(options.lookup_options(db), vlogs.groups_she_posts_for(db, current_user.key))
-        form.form_errors.append("That upload is too large: at most "
-                                f"{_post_limit(current_app.config['IDANCE']) / 1e6:.1f} MB "
-                                "in all. Choose smaller files.")
-        return _new_page(form, 413)
-    if not valid:
+        return _new_page(form)
+    if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
         return _new_page(form, 400)
@@ -128,7 +143,8 @@ def new():
         images_error = exc.fields.pop("images", None)
         attach_errors(form, exc.fields)
         return _new_page(form, getattr(exc, "upload_status", None) or 400, images_error)
-    flash("Posted.", "success")
+    flash("Posted." if request.files.get("video") is None else "Posted: the video is ready "
+          "or being processed.", "success")
     return redirect(url_for("vlogs.show", key=key), code=303)
 
 
@@ -154,6 +170,11 @@ def _post(db, form: VlogForm) -> str:
         errors.update(exc.fields)
         fields = None
     picked = _picked_images(form)
+    clip = request.files.get("video")
+    if uploads.has_file(clip):
+        if picked:
+            errors["images"] = "Post a video or pictures, not both."
+        return _post_video(db, fields, clip, errors)
     if len(picked) > MAX_IMAGES:
         errors["images"] = f"A vlog has at most {MAX_IMAGES} pictures (you sent {len(picked)})."
     elif not picked:
@@ -176,11 +197,42 @@ def _post(db, form: VlogForm) -> str:
         images = uploads.store_vlog_images(processed, subject)
     except MediaError as exc:
         raise _invalid({"images": exc.reason}, exc.status) from exc
+    return _create(db, fields, key, kind="images", images=images)
+
+
+def _post_video(db, fields, clip, errors: dict) -> str:
+    status, pending = 400, None
     try:
-        return vlogs.create_vlog(db, current_user.key, fields, key=key, kind="images",
-                                 images=images)
+        captions = vlog_uploads.read_captions(request.files.get("captions"))
+    except MediaError as exc:
+        errors["captions"], status = exc.reason, exc.status
+        captions = None
+    if not errors:
+        try:
+            pending = vlog_uploads.receive_video(clip)
+        except MediaError as exc:
+            errors["video"], status = exc.reason, exc.status
+    if errors:
+        raise _invalid(errors, status)
+    pending.captions = captions
+    key = vlogs.new_key()
+    subject = vlogs.vlog_record(key)
+    try:
+        stored = vlog_uploads.store_video(pending, subject)
+    except MediaError as exc:
+        raise _invalid({"video": exc.reason}, exc.status) from exc
+    source = stored.pop("source", None)
+    made = _create(db, fields, key, kind="video", **stored)
+    if source:
+        vlog_transcode.queue_transcode(db, subject, source, current_user.key)
+    return made
+
+
+def _create(db, fields: dict, key: str, **media) -> str:
+    try:
+        return vlogs.create_vlog(db, current_user.key, fields, key=key, **media)
     except BaseException:
-        vlog_jobs.queue_purge(db, subject)  # give the counted bytes back, remove the files
+        vlog_jobs.queue_purge(db, vlogs.vlog_record(key))  # give the bytes back, drop the files
         raise
 
 
@@ -247,20 +299,5 @@ def media(key: str, file: str):
     if file not in vlogs.media_keys(vlog):
         abort(404)
     public = vlog["visibility"] == "public" and vlog.get("published_at") is not None
-    return _send(file, public)
-
-
-def _send(file: str, public: bool):
-    from flask import Response, g
-
-    stream, content_type = current_app.extensions["idance.storage"].open(file)
-    with stream:
-        body = stream.read()
-    if public:
-        g.public_page = True
-    return Response(body, mimetype=content_type, headers={
-        "Cache-Control": f"public, max-age={PUBLIC_MEDIA_AGE}" if public
-        else f"private, max-age={PRIVATE_MEDIA_AGE}",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-    })
+    return send_stored(file, private=not public,
+                       max_age=PUBLIC_MEDIA_AGE if public else PRIVATE_MEDIA_AGE)

@@ -11,7 +11,8 @@ from tests.fixtures.groups import signed_in
 @pytest.fixture
 def config(tmp_path):
     # Small caps keep the oversized bodies of the tests small.
-    return make_config(media_root=str(tmp_path / "media"), max_image_bytes=30_000)
+    return make_config(media_root=str(tmp_path / "media"), max_image_bytes=30_000,
+                       max_video_bytes=2_000_000, max_video_seconds=20)
 
 
 @pytest.fixture

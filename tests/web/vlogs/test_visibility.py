@@ -9,7 +9,7 @@ import pytest
 
 from tests.fixtures.auth import csrf_token, member_id
 from tests.fixtures.sites import Editor
-from tests.fixtures.vlogs import post_images, posted_key, vlog_keys
+from tests.fixtures.vlogs import fetch, post_images, posted_key, vlog_keys
 
 
 def follow(client, username):
@@ -45,7 +45,7 @@ def test_each_audience_sees_exactly_what_the_vlog_allows(posted, ann, ben, cat, 
             if not expected:
                 assert page.status_code == 404
             for url in files[visibility]:
-                served = client.get(url)
+                served = fetch(client, url)
                 assert (served.status_code == 200) == expected, (who, visibility, url)
                 if expected and visibility != "public":
                     assert served.headers["Cache-Control"].startswith("private")
@@ -84,7 +84,7 @@ def test_the_site_block_lists_public_vlogs_only_with_working_links(posted, ann, 
     assert links == [posted["public"]]
     assert visitor.get(f"/vlogs/{links[0]}").status_code == 200
     image = re.search(rf'src="(/vlogs/{links[0]}/media/[^"]+)"', html).group(1)
-    assert visitor.get(image).status_code == 200
+    assert fetch(visitor, image).status_code == 200
 
 
 def test_a_video_being_processed_shows_to_her_alone_until_the_worker_publishes_it(ann, ben, db):
