@@ -1,9 +1,10 @@
 """Lists of vlogs: her feed, explore (all public vlogs, or those of a style), related vlogs,
-and the tags waiting for her.
+and her unpublished ones.
 
 Every list reads newest first through an ascending index on a sort key the database computes
 (``wall_key``: published and not deleted; ``world_key``: public too; migration ``0018``) and
-continues after the last key a page showed: no ``START``, no table scan. Every read runs as
+continues after the last key a page showed: no ``START``, no table scan. Her feed reads her
+own ``feed_entry`` rows, which events write when a vlog is published or she follows someone. Every read runs as
 the viewer, so the vlog select rule drops what she may not see.
 """
 
@@ -23,15 +24,14 @@ CARD = """record::id(id) AS key, title, kind, status, visibility, poster, images
     like_count, comment_count, published_at, styles.*.name AS styles,
     record::tb(owner) AS owner_kind, owner.username AS username, owner.slug AS slug,
     (owner.display_name ?? owner.name) AS owner_name"""
-_FEED = f"""LET $owners = array::concat([$me], (SELECT VALUE out FROM follow WHERE in = $me
-        AND deleted_at = NONE LIMIT 2000));
-    SELECT {CARD}, wall_key FROM vlog WHERE owner IN $owners AND wall_key > $after
-        ORDER BY wall_key LIMIT $limit"""
-_EXPLORE = f"""SELECT {CARD}, world_key FROM vlog WHERE world_key > $after
-    ORDER BY world_key LIMIT $limit"""
+# Her feed rows (written by the vlog_fanout and follow_feed events), then their cards.
+_FEED = """SELECT vlog, key FROM feed_entry WHERE member = $me AND key > $after LIMIT $limit"""
+# No ORDER BY: the index yields its keys in ascending order, and with an ORDER BY the engine
+# reads the whole range before cutting it to the page (measured in bench/vlogs.py).
+_EXPLORE = f"""SELECT {CARD}, world_key FROM vlog WHERE world_key > $after LIMIT $limit"""
 _STYLE_KEYS = """SELECT vlog, key FROM vlog_style WHERE key > $low AND key < $high
-    ORDER BY key LIMIT $limit"""
-_CARDS = f"SELECT {CARD}, world_key FROM $ids"
+    LIMIT $limit"""
+_CARDS = f"SELECT {CARD}, world_key, wall_key FROM $ids"
 _MINE = f"""SELECT {CARD}, created_at FROM vlog WHERE owner = $me AND published_at = NONE
     AND deleted_at = NONE LIMIT 20"""
 
@@ -44,11 +44,15 @@ class Page:
     after: str = ""
 
 
-def _cut(rows: list[dict], limit: int, sort_key: str) -> Page:
-    more = len(rows) > limit
-    rows = rows[:limit]
+def _covered(rows: list[dict]) -> list[dict]:
     for row in rows:
         row["cover"] = row.get("poster") or row.get("cover")
+    return rows
+
+
+def _cut(rows: list[dict], limit: int, sort_key: str) -> Page:
+    more = len(rows) > limit
+    rows = _covered(rows[:limit])
     return Page(rows, rows[-1][sort_key] if more and rows else "")
 
 
@@ -61,9 +65,11 @@ def _cursor(after: str) -> str:
 def feed(db: Database, user_key: str, after: str = "", limit: int = PAGE) -> Page:
     """Her own vlogs and those of the dancers and groups she follows, newest first."""
     with db.member(user_key) as s:
-        rows = s.rows(_FEED, {"me": RecordID("user", user_key), "after": _cursor(after),
-                              "limit": limit + 1})
-    return _cut(rows, limit, "wall_key")
+        entries = s.rows(_FEED, {"me": RecordID("user", user_key), "after": _cursor(after),
+                                 "limit": limit + 1})
+        rows = s.rows(_CARDS, {"ids": [e["vlog"] for e in entries[:limit]]}) if entries else []
+    rows.sort(key=lambda r: r["wall_key"])
+    return Page(_covered(rows), entries[limit - 1]["key"] if len(entries) > limit else "")
 
 
 def unpublished(db: Database, user_key: str) -> list[dict]:
@@ -110,6 +116,4 @@ def related(db: Database, viewer_key: str | None, key: str, styles: list[str],
         rows = s.rows(_CARDS, {"ids": [vlog_record(k) for k in keys]}) if keys else []
     order = {k: n for n, k in enumerate(keys)}
     rows.sort(key=lambda r: order.get(r["key"], 99))
-    for row in rows:
-        row["cover"] = row.get("poster") or row.get("cover")
-    return rows[:limit]
+    return _covered(rows)[:limit]

@@ -59,12 +59,18 @@ def test_each_audience_sees_exactly_what_the_vlog_allows(posted, ann, ben, cat, 
     assert sorted(vlog_keys(ann.get("/vlogs").get_data(as_text=True))) == sorted(posted.values())
 
 
-def test_unfollowing_takes_access_away(posted, ben):
+def test_her_feed_follows_publications_follows_and_unfollows(posted, ann, ben):
     key = posted["followers"]
     assert ben.get(f"/vlogs/{key}").status_code == 200
+    newer = posted_key(post_images(ann, title="Newer", visibility="followers"))
+    hidden = posted_key(post_images(ann, title="Mine only", visibility="private"))
+    feed = vlog_keys(ben.get("/vlogs").get_data(as_text=True))
+    assert feed[0] == newer and hidden not in feed and len(feed) == 3
     token = csrf_token(ben, "/u/ann")
     ben.post("/u/ann/follow", data={"csrf_token": token, "follow": "0"})
     assert ben.get(f"/vlogs/{key}").status_code == 404
+    assert vlog_keys(ben.get("/vlogs").get_data(as_text=True)) == []
+    assert vlog_keys(ann.get("/vlogs").get_data(as_text=True))[:2] == [hidden, newer]
 
 
 def test_a_file_of_another_vlog_is_not_served_through_this_one(posted, ann, visitor):
