@@ -125,6 +125,20 @@ def store_video(pending: PendingVideo, subject) -> dict:
         pending.discard()
 
 
+def store_captions(text: str, subject) -> dict:
+    """Store a checked caption file for the vlog ``subject`` (counted); its record."""
+    record, files = _caption_record(text, subject)
+    try:
+        _count([(k, size) for k, size, _p in files], subject)
+        for key, _size, path in files:
+            current_app.extensions["idance.storage"].put_file(key, path, CONTENT_TYPES["vtt"])
+    finally:
+        for _k, _s, path in files:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+    return record
+
+
 def _video_record(key: str, ext: str, info: video.VideoInfo) -> dict:
     return {"key": key, "content_type": CONTENT_TYPES[ext], "width": info.width,
             "height": info.height, "duration": round(info.duration, 2)}

@@ -273,7 +273,8 @@ def edit(key: str):
             data = _input(form)
             data.owner = vlog["slug"] or ""
             fields = vlogs.check(db, current_user.key, data)
-            vlogs.update_vlog(db, current_user.key, key, fields)
+            captions = _edited_captions(form, vlog)
+            vlogs.update_vlog(db, current_user.key, key, fields, captions=captions)
         except Invalid as exc:
             attach_errors(form, exc.fields)
         else:
@@ -282,6 +283,20 @@ def edit(key: str):
     elif form.csrf_token.errors:
         abort(400)
     return render_template("vlogs/edit.html", form=form, vlog=vlog), status
+
+
+def _edited_captions(form: VlogForm, vlog: dict):
+    """New captions (stored and counted), None to remove them, False to leave them."""
+    upload = request.files.get("captions")
+    if vlog["kind"] != "video" or not (uploads.has_file(upload) or form.remove_captions.data):
+        return False
+    if not uploads.has_file(upload):
+        return None
+    try:
+        text = vlog_uploads.read_captions(upload)
+        return vlog_uploads.store_captions(text, vlogs.vlog_record(vlog["key"]))
+    except MediaError as exc:
+        raise Invalid({"captions": exc.reason}) from exc
 
 
 def _fill(form: VlogForm, vlog: dict) -> None:

@@ -87,3 +87,20 @@ def test_a_malformed_caption_file_is_refused(ann, clips):
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "not valid WebVTT" in html
     assert 'value="Captioned"' in html
+
+
+def test_she_adds_and_removes_captions_when_editing(ann, ben, clips):
+    key = posted_key(post_video(ann, clips["mp4"]))
+    form = {"csrf_token": csrf_token(ann, f"/vlogs/{key}/edit"), "title": "Turn sequence",
+            "visibility": "public"}
+    bad = ann.post(f"/vlogs/{key}/edit", data={**form, "captions": (io.BytesIO(b"nope"),
+                                                                     "c.vtt")},
+                   content_type="multipart/form-data")
+    assert bad.status_code == 400 and "not valid WebVTT" in bad.get_data(as_text=True)
+    ann.post(f"/vlogs/{key}/edit", data={**form, "captions": (io.BytesIO(CAPTIONS), "c.vtt")},
+             content_type="multipart/form-data")
+    track = re.search(r'<track kind="captions" src="([^"]+)"',
+                      ben.get(f"/vlogs/{key}").get_data(as_text=True)).group(1)
+    assert b"First turn" in fetch(ben, track).data
+    ann.post(f"/vlogs/{key}/edit", data={**form, "remove_captions": "y"})
+    assert "<track" not in ben.get(f"/vlogs/{key}").get_data(as_text=True)
