@@ -100,11 +100,12 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from .views import (account, auth, discover, groups, health, media, oauth, pages, profile,
-                        public, site_editor, vlog_actions, vlogs)
+    from .views import (account, auth, chat, discover, groups, health, media, oauth, pages,
+                        password, profile, public, search, site_editor, vlog_actions, vlogs)
 
-    for blueprint in (pages.bp, health.bp, auth.bp, account.bp, profile.bp, oauth.bp,
-                      public.bp, media.bp, groups.bp, discover.bp, vlogs.bp, vlog_actions.bp):
+    for blueprint in (pages.bp, health.bp, auth.bp, password.bp, account.bp, profile.bp,
+                      oauth.bp, public.bp, media.bp, groups.bp, discover.bp, chat.bp, search.bp,
+                      vlogs.bp, vlog_actions.bp):
         app.register_blueprint(blueprint)
     site_editor.register(app)  # her own site's editor, and a group's
 

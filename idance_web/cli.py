@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from .backup.commands import backup_command, restore_command
 from .db_errors import DatabaseLocked
 from .extensions import get_db
 from .migrate import MigrationError, Runner
@@ -209,6 +210,8 @@ def register(app: Flask) -> None:
     for command in (migrate_command, demo_command, schema_doc_command, run_command,
                     set_tier_command, reports_command, worker_command, jobs_command):
         app.cli.add_command(command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _create_app():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, fields, replace
+from urllib.parse import urlsplit
 
 DEV_SECRET_KEY = "dev-secret-key-change-me-0123456789abcdef"
 DEV_DB_JWT_KEY = "dev-db-jwt-key-change-me-0123456789abcdef"
@@ -36,6 +37,10 @@ class Config:
     db_pass: str = ""
     db_jwt_key: str = DEV_DB_JWT_KEY
     db_token_seconds: int = 60
+    db_sync: bool = True  # embedded file engines fsync every commit (SURREAL_SYNC_DATA)
+    backup_dir: str = ""  # the serving app writes a daily backup here (empty: none)
+    backup_keep: int = 7  # backups kept in backup_dir
+    backup_hour: int = 3  # the hour (UTC) of the daily backup
     media_root: str = "instance/media"
     max_image_bytes: int = 10 * 1024 * 1024
     max_video_bytes: int = 200 * 1024 * 1024  # a video upload's body; refused before it is read
@@ -56,7 +61,11 @@ class Config:
     trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
     rate_limits: bool = True
     daily_likes: int = 50  # likes a free member may give a day
+    chat_messages_per_minute: int = 30  # messages one member may send a minute
     follow_changes: bool = True  # the serving process runs the hub's thread (tests poll by hand)
+    smtp_url: str = ""  # smtp://user:pass@host:587 (STARTTLS), smtps://…:465; empty: mail_dir
+    mail_from: str = "iDance <no-reply@localhost>"
+    mail_dir: str = "instance/mail"  # where messages are written when no SMTP server is set
     google_client_id: str = ""
     google_client_secret: str = ""
     facebook_client_id: str = ""
@@ -99,6 +108,7 @@ class Config:
                               "or more")
         if self.image_decoders < 1:
             raise ConfigError("IDANCE_IMAGE_DECODERS must be 1 or more")
+        _check_smtp_url(self.smtp_url)
         if self.is_production:
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ConfigError("IDANCE_SECRET_KEY must be set to a secret of 32+ characters")
@@ -111,6 +121,20 @@ class Config:
             if self.auto_migrate:
                 object.__setattr__(self, "auto_migrate", False)
         return self
+
+
+def _check_smtp_url(url: str) -> None:
+    """Refuse an ``IDANCE_SMTP_URL`` that is set but not ``smtp://`` or ``smtps://``."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigError("IDANCE_SMTP_URL has a port that is not a number") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("IDANCE_SMTP_URL must look like smtp://user:pass@host:587 or "
+                          "smtps://user:pass@host:465")
 
 
 def _coerce(raw: str, default):

@@ -163,6 +163,9 @@ class Database:
             path = self._data_path()
             if path is not None:
                 self._take_file_lock(path)
+                # Without it a commit is written but not flushed to disk: it survives the
+                # process's death, not the machine's. The engine reads this once per process.
+                os.environ["SURREAL_SYNC_DATA"] = "true" if self.config.db_sync else "false"
             try:
                 conn = Surreal(self.url)
                 conn.connect()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 
+from . import mail  # noqa: F401 - registers send_email
+from .backup import job as backup_job  # its @handler registers the daily backup
 from .jobs import HANDLERS, Handler, Worker
 from .services import ages, similar, vlog_jobs, vlog_transcode  # noqa: F401 - their @handler decorators register them
 
@@ -35,6 +37,7 @@ def init_app(app, start: bool | None = None) -> Worker:
                 with lock:
                     if worker._thread is None:
                         ages.schedule(db)  # the daily refresh, queued once
+                        backup_job.schedule(db)  # when IDANCE_BACKUP_DIR is set
                         worker.start()
 
     return worker

@@ -13,5 +13,6 @@ pytest_plugins = [
     "tests.fixtures.network",
     "tests.fixtures.app",
     "tests.fixtures.auth",
+    "tests.fixtures.mail",
     "tests.fixtures.xdist",
 ]

@@ -1,9 +1,9 @@
 """``idance demo``: a believable demo community, loaded idempotently (never in production).
 
-Members (``members.py``), their published sites (``sites.py``), groups (``groups.py``) and
-vlogs (``vlogs.py``). Every
-demo member signs in with her email and ``DEMO_PASSWORD``. Each part checks its own marker, so
-a second run changes nothing and a part added later still loads on an old demo.
+Members (``members.py``), their published sites (``sites.py``), groups (``groups.py``), likes
+and matches (``discovery.py``), conversations (``chats.py``) and vlogs (``vlogs.py``). Every demo
+member signs in with her email and ``DEMO_PASSWORD``. Each part checks its own marker, so a
+second run changes nothing and a part added later still loads on an old demo.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..config import Config
 from ..db import Database
 from ..storage import storage_from_config
+from .chats import load_demo_chats
 from .discovery import load_demo_discovery
 from .groups import load_demo_groups
 from .members import DEMO_PASSWORD, DemoRefused, load_demo_members
@@ -27,6 +28,7 @@ def load_demo(db: Database, config: Config) -> str:
     loaded, members = load_demo_members(db)
     storage = storage_from_config(config)
     parts = [loaded, load_demo_sites(db, storage), load_demo_groups(db),
-             load_demo_discovery(db, [m["key"] for m in members]), load_demo_vlogs(db, storage)]
+             load_demo_discovery(db, [m["key"] for m in members]), load_demo_chats(db),
+             load_demo_vlogs(db, storage)]
     parts.append(f"Sign in as {members[0]['email']} with password {DEMO_PASSWORD}.")
     return " ".join(parts)

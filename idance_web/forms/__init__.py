@@ -4,8 +4,8 @@ Forms parse and render; rules that need the database live in the services, which
 ``Invalid``; ``attach_errors`` shows those reasons next to the fields they name.
 """
 
-from .account import (DeleteForm, EmailForm, EmptyForm, LoginForm,  # noqa: F401
-                      OAuthEmailForm, PasswordForm, SignupForm)
+from .account import (DeleteForm, EmailForm, EmptyForm, ForgotForm, LoginForm,  # noqa: F401
+                      OAuthEmailForm, PasswordForm, ResetForm, SignupForm)
 from .core import attach_errors, stored_image  # noqa: F401
 from .discover import DiscoverForm, ReportForm  # noqa: F401
 from .groups import IMAGE_SLOTS, GroupForm  # noqa: F401

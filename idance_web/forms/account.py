@@ -49,3 +49,18 @@ class OAuthEmailForm(FlaskForm):
     """The email a provider did not give (Facebook may not)."""
 
     email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=254)])
+
+
+class ForgotForm(FlaskForm):
+    """The address a password link is sent to."""
+
+    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=254)])
+
+
+class ResetForm(FlaskForm):
+    """A new password, typed twice (she cannot see what she types)."""
+
+    password = PasswordField("New password", validators=[DataRequired("Choose a password.")],
+                             description="At least 10 characters. Signs out every session.")
+    confirm = PasswordField("New password again",
+                            validators=[DataRequired("Type the password again.")])

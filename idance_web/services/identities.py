@@ -113,7 +113,10 @@ def _free_username(db: Database, base: str) -> str:
 
 _CREATE_ACCOUNT = """
 BEGIN TRANSACTION;
-LET $u = CREATE ONLY user SET email = $email, username = $username, display_name = $name;
+-- The provider's verified address confirms hers (migration 0022) when it is the one she uses.
+LET $u = CREATE ONLY user SET email = $email, username = $username, display_name = $name,
+    verified_email = IF $verified = true AND string::lowercase($pemail ?? '') = $email
+        THEN $email END;
 CREATE profile SET owner = $u.id;
 CREATE oauth_identity SET provider = $provider, subject = $subject, user = $u.id,
     email = $pemail ?? NONE, email_verified = $verified;

@@ -10,7 +10,8 @@ from flask_login import current_user, login_required, logout_user
 from ..errors import Invalid
 from ..extensions import get_db
 from ..forms import DeleteForm, EmailForm, EmptyForm, PasswordForm, attach_errors
-from ..services import accounts
+from .. import mail
+from ..services import accounts, email_links
 from ..services.export import export_account
 from ..services.profiles import own_profile
 
@@ -34,6 +35,7 @@ def _settings(status: int = 200, **forms):
         "account/settings.html",
         sessions=accounts.list_sessions(db, user),
         has_password=accounts.has_password(db, user),
+        email_state=email_links.email_state(db, user.key),
         plain_form=EmptyForm(),
         **forms,
     ), status
@@ -68,12 +70,14 @@ def email_change():
     form = EmailForm(prefix="em")
     if form.validate_on_submit():
         try:
-            accounts.change_email(get_db(), current_user._get_current_object(),
-                                  form.email.data, form.password.data)
+            email = accounts.change_email(get_db(), current_user._get_current_object(),
+                                          form.email.data, form.password.data)
         except Invalid as exc:
             attach_errors(form, exc.fields)
         else:
-            flash("Email changed.", "success")
+            sent = mail.send_verification(get_db(), current_user.key, current_user.display_name)
+            flash(f"Email changed to {email}." + (" We sent it a link to confirm it." if sent
+                                                  else ""), "success")
             return redirect(url_for("account.settings"))
     form.password.data = ""
     return _settings(400, email_form=form)

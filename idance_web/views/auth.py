@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session
 from flask_login import current_user, login_user, logout_user
 
+from .. import mail
 from ..errors import Invalid
 from ..extensions import get_db, limiter
 from ..forms import EmptyForm, LoginForm, SignupForm, attach_errors
@@ -41,7 +42,9 @@ def signup():
             attach_errors(form, exc.fields)
         else:
             start_session(user)
-            flash(f"Welcome to iDance, {user.display_name}!", "success")
+            mail.send_verification(get_db(), user.key, user.display_name)
+            flash(f"Welcome to iDance, {user.display_name}! We sent a link to {user.email} "
+                  "to confirm your address.", "success")
             return redirect("/me")
     form.password.data = ""
     status = 400 if request.method == "POST" else 200

@@ -69,3 +69,19 @@ def test_demo_vlogs_have_pictures_likes_comments_and_a_group_vlog(app, db):
     with db.system() as s:
         key = s.value("RETURN (SELECT VALUE images[0].variants.thumb.key FROM ONLY vlog:demo_v01)")
     assert key.startswith("vlog/") and storage.exists(key)
+
+
+def test_demo_matches_talk_and_a_group_chats(app, db):
+    from idance_web.services import chat
+
+    load_demo(db, app.config["IDANCE"])
+    chats = chat.list_chats(db, "demo_000")
+    kinds = sorted(c["kind"] for c in chats)
+    assert kinds == ["direct", "direct", "group"]
+    assert all(c["has_messages"] for c in chats)
+    assert chat.unread_total(db, "demo_000") > 0
+    group = next(c for c in chats if c["kind"] == "group")
+    assert len(chat.thread(db, "demo_000", group["key"])["members"]) > 2
+    again = load_demo(db, app.config["IDANCE"])
+    assert "Demo chats already loaded." in again
+    assert chat.unread_total(db, "demo_000") == sum(c["unread"] for c in chats)

@@ -30,7 +30,7 @@ from tests.fixtures.vlogs import post_images
 
 APP = Path(__file__).resolve().parents[2] / "idance_web"
 NOT_REQUESTS = {"migrate.py", "schema_doc.py"}
-NOT_REQUEST_PACKAGES = ("demo/",)  # the demo loader runs from the command line only
+NOT_REQUEST_PACKAGES = ("demo/", "backup/")  # run from the command line or a nightly job
 # Tables whose size is fixed by the lookup data or by the schema: scanning them costs the same
 # at any community size (`city` is not one: 34,000 rows are scanned by nothing).
 SMALL = {"country", "state", "county", "dance_style", "interest", "social_platform",
@@ -264,6 +264,15 @@ def _walk(app, db, make_user) -> None:
     post("/u/bob/follow")
     get(client, "/matches")
     _walk_vlogs(client, bob.client, visitor, get, post)
+    # Their chat: the list, the history, sending, reading, muting.
+    chat_path = re.search(r'href="(/chat/[^"#]+)"',
+                          client.get("/matches").get_data(as_text=True)).group(1)
+    post(chat_path + "/messages", body="Hello Bob", idempotency_key="walk-key-0001")
+    for who in (client, bob.client):
+        get(who, "/chat")
+        get(who, chat_path)
+    post(chat_path + "/read", who=bob.client)
+    post(chat_path + "/mute", who=bob.client, muted="1")
     site = Editor(client)
     site.post("/create")
     for kind, fields in (("hero", {"title": "Hi"}), ("text", {"body": "About me"}),
@@ -300,9 +309,15 @@ def _walk(app, db, make_user) -> None:
                  "/g/salsa-lab/manage", "/g/salsa-lab/manage/details", "/g/salsa-lab/manage/site"):
         get(client, path)
         get(bob.client, path)
+    # Search: dancers (alice has a published site) and groups, as a visitor and as members.
+    for q in ("ali", "alice moreau", "@alice", "salsa lab", "bo", "s", "", "💃"):
+        for who in (visitor, client, bob.client):
+            get(who, f"/search?q={q}")
     post("/g/salsa-lab/manage/details", kind="studio", name="Salsa Lab Berlin",
          city_query="Berlin", styles=["salsa"], join_mode="open", visibility="public")
     post("/g/salsa-lab/join", who=bob.client)
+    post("/g/salsa-lab/chat")
+    get(bob.client, "/g/salsa-lab/chat")
     post("/g/salsa-lab/follow", who=bob.client)
     post("/g/salsa-lab/manage/members/bob/promote")
     post("/g/salsa-lab/manage/invite", username="nobody")

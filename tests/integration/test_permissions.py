@@ -106,7 +106,7 @@ UPDATE = {
     "swipe:ab": ("direction", "pass", (0, 0, 0, 0)),  # a like stands; a pass is taken back whole
     "match:ac": ("deleted_at", "NOW", (0, 1, 0, 0)),
     "user_dance_style:a": ("level", "beginner", (0, 1, 0, 0)),
-    "chat:ac": ("last_message_preview", "changed", (0, 1, 0, 0)),
+    "chat:ac": ("deleted_at", "NOW", (0, 1, 0, 0)),  # the preview is the events' alone
     "message:a1": ("body", "changed", (0, 1, 0, 0)),
     "comments:a1": ("body", "changed", (0, 1, 0, 0)),
     "notification:a1": ("read_at", "NOW", (0, 1, 0, 0)),
