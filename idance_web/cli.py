@@ -168,7 +168,7 @@ def reports_command() -> None:
     rows = open_reports(get_db())
     for r in rows:
         note = f" — {r['note']}" if r["note"] else ""
-        click.echo(f"{r['created_at']:%Y-%m-%d %H:%M}  {r['reason']:13} @{r['target']} "
+        click.echo(f"{r['created_at']:%Y-%m-%d %H:%M}  {r['reason']:13} {r['target']} "
                    f"(by @{r['reporter']}){note}")
     click.echo(f"{len(rows)} open report(s).")
 

@@ -46,7 +46,8 @@ class Config:
     max_video_bytes: int = 200 * 1024 * 1024  # a video upload's body; refused before it is read
     max_video_seconds: int = 600
     image_decoders: int = 2  # images decoded at once, each on its own thread (up to ~180 MB each)
-    media_quota_bytes: int = 200 * 1024 * 1024  # what one member may store in all
+    # What one member may store in all: a year of weekly vlogs (docs/architecture.md).
+    media_quota_bytes: int = 5 * 1024 * 1024 * 1024
     media_backend: str = "local"  # local | s3 (any S3-compatible store, e.g. Cloudflare R2)
     media_url: str = "/media/"  # where the app serves local media
     s3_bucket: str = ""

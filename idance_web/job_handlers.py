@@ -8,7 +8,8 @@ import threading
 from . import mail  # noqa: F401 - registers send_email
 from .backup import job as backup_job  # its @handler registers the daily backup
 from .jobs import HANDLERS, Handler, Worker
-from .services import ages, push, similar  # noqa: F401 - their @handler decorators register them
+# Their @handler decorators register them.
+from .services import ages, push, similar, vlog_jobs, vlog_transcode  # noqa: F401
 
 
 def load_handlers() -> dict[str, Handler]:

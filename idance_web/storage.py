@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import BinaryIO
 
 from .config import ConfigError
@@ -209,10 +210,21 @@ def storage_from_config(config) -> Storage:
     )
 
 
-def save_image(storage: Storage, processed: ProcessedImage) -> dict:
-    """Store every variant or none (on failure, those this call stored are removed).
+def prefix_keys(processed: ProcessedImage, prefix: str) -> ProcessedImage:
+    """The same image with ``prefix`` before every variant's key (``vlog/``: files served only
+    through their vlog's checked route)."""
+    for name, variant in list(processed.variants.items()):
+        if not variant.key.startswith(prefix):
+            processed.variants[name] = replace(variant, key=prefix + variant.key)
+    return processed
+
+
+def save_image(storage: Storage, processed: ProcessedImage, prefix: str = "") -> dict:
+    """Store every variant or none (on failure, those this call stored are removed); with
+    ``prefix``, under keys that start with it (``prefix_keys``).
 
     Returns the record to keep in the database: ``ProcessedImage.record()``."""
+    prefix_keys(processed, prefix)
     stored: list[str] = []
     try:
         for variant in processed.variants.values():

@@ -12,10 +12,11 @@ from .errors import Invalid
 from .media_errors import StorageError
 from .forms.core import stored_image
 from .media import MAX_ALT_CHARS, MediaError, ProcessedImage, process_image
-from .storage import save_image
+from .storage import prefix_keys, save_image
 from .services import quota
 
 log = logging.getLogger(__name__)
+VLOG_PREFIX = "vlog/"  # a vlog's files, served only through its checked route
 
 
 def has_file(upload: FileStorage | None) -> bool:
@@ -72,6 +73,26 @@ def _store_counted(images: list[ProcessedImage]) -> list[str]:
         _remove(storage, written)
         raise QuotaExceeded(config.media_quota_bytes)
     return [v.key for v in new]
+
+
+def store_vlog_images(images: list[ProcessedImage], subject) -> list[dict]:
+    """Store a vlog's pictures under ``vlog/`` keys (never served by ``/media/``), counted
+    against her quota for ``subject`` even where the same bytes are stored already: the
+    clean-up job removes a file only when nothing counts it. Raises ``QuotaExceeded``."""
+    storage, config = _storage(), current_app.config["IDANCE"]
+    for image in images:
+        prefix_keys(image, VLOG_PREFIX)
+    variants = list({v.key: v for image in images for v in image.variants.values()}.values())
+    db = current_app.extensions["idance.db"]
+    if not quota.record_uploads(db, current_user.key, [(v.key, v.size) for v in variants],
+                                config.media_quota_bytes, subject=subject):
+        raise QuotaExceeded(config.media_quota_bytes)
+    return [save_image(storage, image) for image in images]
+
+
+def process_upload(upload: FileStorage, alt: str) -> ProcessedImage:
+    """Check and re-encode one uploaded image (``media.MediaError`` when refused)."""
+    return _process(upload, alt)
 
 
 def _storage():

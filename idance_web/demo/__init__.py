@@ -1,10 +1,10 @@
 """``idance demo``: a believable demo community, loaded idempotently (never in production).
 
 Members (``members.py``), their published sites (``sites.py``), groups (``groups.py``), likes
-and matches (``discovery.py``), conversations (``chats.py``) and the first member's
-notifications (``notifications.py``). Every demo member signs in with her email and
-``DEMO_PASSWORD``. Each part checks its own marker, so a second run changes nothing and a part
-added later still loads on an old demo.
+and matches (``discovery.py``), conversations (``chats.py``), vlogs (``vlogs.py``) and the
+first member's notifications (``notifications.py``). Every demo member signs in with her email
+and ``DEMO_PASSWORD``. Each part checks its own marker, so a second run changes nothing and a
+part added later still loads on an old demo.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .groups import load_demo_groups
 from .members import DEMO_PASSWORD, DemoRefused, load_demo_members
 from .notifications import load_demo_notifications
 from .sites import load_demo_sites
+from .vlogs import load_demo_vlogs
 
 __all__ = ["DEMO_PASSWORD", "DemoRefused", "load_demo"]
 
@@ -27,8 +28,10 @@ def load_demo(db: Database, config: Config) -> str:
     if config.is_production:
         raise DemoRefused("the demo community is never loaded in production")
     loaded, members = load_demo_members(db)
-    parts = [loaded, load_demo_sites(db, storage_from_config(config)), load_demo_groups(db),
-             load_demo_discovery(db, [m["key"] for m in members]), load_demo_chats(db)]
+    storage = storage_from_config(config)
+    parts = [loaded, load_demo_sites(db, storage), load_demo_groups(db),
+             load_demo_discovery(db, [m["key"] for m in members]), load_demo_chats(db),
+             load_demo_vlogs(db, storage)]
     # After every part whose events notify her (matches, follows, groups; chats and vlogs).
     parts.append(load_demo_notifications(db))
     parts.append(f"Sign in as {members[0]['email']} with password {DEMO_PASSWORD}.")

@@ -40,8 +40,9 @@ PALETTE_NAMES = ["rose and gold", "black and white", "deep blue and sand", "gree
                  "orange and plum", "violet and night blue"]
 
 
-def demo_images(storage) -> list[dict]:
-    """Small generated illustrations, stored through the upload pipeline; their records."""
+def demo_images(storage, prefix: str = "") -> list[dict]:
+    """Small generated illustrations, stored through the upload pipeline; their records.
+    ``prefix`` goes before every key (``vlog/`` for pictures served only through a vlog)."""
     records = []
     for n, ((top, bottom, accent), name) in enumerate(zip(PALETTES, PALETTE_NAMES)):
         w, h = 960, 600
@@ -66,7 +67,7 @@ def demo_images(storage) -> list[dict]:
         im.save(buffer, "PNG")
         processed = process_image(buffer.getvalue(), max_bytes=10 * 1024 * 1024,
                                   alt=f"Illustration of two dancers under a spotlight, in {name}")
-        records.append(save_image(storage, processed))
+        records.append(save_image(storage, processed, prefix))
     return records
 
 

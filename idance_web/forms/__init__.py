@@ -12,3 +12,4 @@ from .groups import IMAGE_SLOTS, GroupForm  # noqa: F401
 from .notifications import MarkReadForm, NotificationPrefsForm  # noqa: F401
 from .profile import ProfileForm, ProfileImageForm  # noqa: F401
 from .site import ContactForm, PageForm, SettingsForm, block_form  # noqa: F401
+from .vlogs import CommentForm, VlogForm  # noqa: F401

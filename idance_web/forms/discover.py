@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+from werkzeug.exceptions import BadRequest
+
+from ..services.social import REPORT_REASONS
 
 
 def _blank_to_none(value):
@@ -34,3 +37,19 @@ class DiscoverForm(FlaskForm):
 class ReportForm(FlaskForm):
     reason = SelectField("Reason", choices=[], validators=[DataRequired("Choose a reason.")])
     note = TextAreaField("What happened (optional)", validators=[Length(max=1000)])
+
+    @classmethod
+    def offered(cls) -> "ReportForm":
+        """The form with its reasons, under the ``report-`` prefix pages use."""
+        form = cls(prefix="report")
+        form.reason.choices = list(REPORT_REASONS.items())
+        return form
+
+    def problem(self) -> str | None:
+        """None when the submitted report is valid, else what is wrong, in one sentence; a
+        missing or wrong CSRF token is a ``BadRequest``."""
+        if self.validate_on_submit():
+            return None
+        if self.csrf_token.errors:
+            raise BadRequest()
+        return " ".join(e for errs in self.errors.values() for e in errs)

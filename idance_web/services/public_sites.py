@@ -37,9 +37,8 @@ RETURN IF $kind = 'user' THEN (SELECT owner.username AS name, owner.display_name
 """
 
 LIVE_QUERIES = {
-    "vlogs": """SELECT id, title, published_at, poster FROM vlog WHERE owner = $owner
-        AND published_at != NONE AND visibility = 'public' ORDER BY published_at DESC
-        LIMIT $vlog_count;""",
+    "vlogs": """SELECT id, title, published_at, poster, images[0] AS cover, wall_key FROM vlog
+        WHERE owner = $owner AND wall_key > '' AND visibility = 'public' LIMIT $vlog_count;""",
     "styles": """SELECT out.name AS name, out.family AS family, level, role
         FROM user_dance_style WHERE in = $owner;""",
     "members": """SELECT user, user.username AS username, user.display_name AS display_name, role

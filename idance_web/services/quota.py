@@ -8,14 +8,16 @@ from ..db import Database
 
 
 def record_uploads(db: Database, user_key: str, stored: list[tuple[str, int]],
-                   quota: int) -> bool:
+                   quota: int, subject: RecordID | None = None) -> bool:
     """Count the variants she is about to store, as (key, bytes), unless her total would pass
     ``quota`` bytes; False then, and nothing is counted.
 
     The sum and the write are one transaction, so two uploads at once cannot both pass.
+    ``subject`` names what the files belong to (a vlog): the clean-up job gives them back.
     """
     me = RecordID("user", user_key)
-    rows = [{"owner": me, "key": key, "bytes": size} for key, size in stored]
+    rows = [{"owner": me, "key": key, "bytes": size, "subject": subject}
+            for key, size in stored]
     with db.member(user_key) as s:
         return bool(s.query(
             """BEGIN TRANSACTION;
@@ -26,3 +28,10 @@ def record_uploads(db: Database, user_key: str, stored: list[tuple[str, int]],
                COMMIT TRANSACTION;""",
             {"me": me, "rows": rows, "quota": quota},
         )[-1])
+
+
+def usage(db: Database, user_key: str) -> int:
+    """The bytes she has stored (what her quota counts)."""
+    with db.member(user_key) as s:
+        return int(s.value("RETURN math::sum(SELECT VALUE bytes FROM upload WHERE owner = $me)",
+                           {"me": RecordID("user", user_key)}) or 0)

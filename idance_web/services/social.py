@@ -97,23 +97,32 @@ def blocked_members(db: Database, user_key: str) -> list[dict]:
 
 
 def report(db: Database, user_key: str, username: str, reason: str, note: str) -> None:
-    """Store a report for moderation. Raises ``Invalid`` for an unknown reason or a long note."""
+    """Store a report of a dancer for moderation. Raises ``Invalid`` for an unknown reason or
+    a long note."""
+    other = member_record(db, user_key, username)
+    if key_of(other) == user_key:
+        raise Invalid({"reason": "You cannot report yourself."})
+    report_record(db, user_key, other, reason, note)
+
+
+def report_record(db: Database, user_key: str, target: RecordID, reason: str,
+                  note: str) -> None:
+    """Store a report of ``target`` (a dancer, a vlog or a comment) that she can see."""
     errors = {}
     if reason not in REPORT_REASONS:
         errors["reason"] = "Choose a reason from the list."
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         errors["note"] = f"Keep the note under {MAX_NOTE} characters."
-    other = member_record(db, user_key, username)
-    if key_of(other) == user_key:
-        errors["reason"] = "You cannot report yourself."
     if errors:
         raise Invalid(errors)
     with db.member(user_key) as s:
-        s.query("CREATE report SET reporter = $me, target = $other, reason = $reason, "
-                "note = $note RETURN NONE",
-                {"me": RecordID("user", user_key), "other": other, "reason": reason,
-                 "note": note})
+        made = s.rows("CREATE report SET reporter = $me, target = $target, reason = $reason, "
+                      "note = $note RETURN id",
+                      {"me": RecordID("user", user_key), "target": target, "reason": reason,
+                       "note": note})
+    if not made:
+        raise NotFound("nothing to report there")
 
 
 def open_reports(db: Database, limit: int = 200) -> list[dict]:
@@ -121,7 +130,9 @@ def open_reports(db: Database, limit: int = 200) -> list[dict]:
     with db.system() as s:
         return s.rows(
             f"""SELECT record::id(id) AS id, created_at, reason, note,
-                   reporter.username AS reporter, target.username AS target
+                   reporter.username AS reporter,
+                   IF record::tb(target) = 'user' THEN '@' + target.username
+                   ELSE <string> target END AS target
                FROM report WHERE status = 'open' ORDER BY created_at LIMIT {int(limit)}""")
 
 

@@ -171,8 +171,7 @@ def member(username: str):
     target = discovery.member_record(db, current_user.key, username)
     lists = social.follow_lists(db, current_user.key, target)
     followed = any(f["key"] == current_user.key for f in lists["followers"])
-    report = ReportForm(prefix="report")
-    report.reason.choices = list(social.REPORT_REASONS.items())
+    report = ReportForm.offered()
     me = discovery.me(db, current_user.key)
     alike = discovery.similar(db, current_user.key, username, limit=6) if me.adult else []
     return render_template("discover/member.html", p=p, lists=lists, followed=followed,
@@ -197,12 +196,10 @@ def block(username: str):
 @bp.post("/u/<username>/report")
 @limiter.limit("10/hour", key_func=lambda: f"report:{current_user.key}")
 def report(username: str):
-    form = ReportForm(prefix="report")
-    form.reason.choices = list(social.REPORT_REASONS.items())
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+    form = ReportForm.offered()
+    problem = form.problem()
+    if problem is not None:
+        flash(problem, "error")
         return redirect(url_for("discover.member", username=username), code=303)
     return _member_action(username, lambda db, me: social.report(
         db, me, username, form.reason.data, form.note.data),

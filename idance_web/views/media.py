@@ -17,6 +17,7 @@ bp = Blueprint("media", __name__)
 SIGNED_URL_SECONDS = 600  # long enough to start and seek a video; a new visit gets a new one
 SANDBOX = "default-src 'none'; sandbox"
 VIDEO_PREFIX = "vid/"  # the keys ``media.file_key`` makes for videos and captions
+VLOG_PREFIX = "vlog/"  # a vlog's files (pictures, poster, video, captions)
 
 
 @bp.get("/media/<path:key>")
@@ -24,9 +25,9 @@ def show(key: str):
     """One stored variant; keys are content addresses, so the file never changes.
 
     A key that names no file is ``MediaNotFound`` (the 404 page); storage that does not
-    answer is ``StorageError`` (503). Videos and captions are never served here: they belong
-    to vlogs that may not be public, and their routes check first (``send_stored``)."""
-    if key.startswith(VIDEO_PREFIX):
+    answer is ``StorageError`` (503). Videos, captions and every file of a vlog are never
+    served here: vlogs may not be public, and their routes check first (``send_stored``)."""
+    if key.startswith((VIDEO_PREFIX, VLOG_PREFIX)):
         raise MediaNotFound("No such file.")
     stream, content_type = current_app.extensions["idance.storage"].open(key)
     g.public_page = True

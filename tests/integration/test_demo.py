@@ -52,6 +52,25 @@ def test_demo_members_are_adults_who_follow_like_and_match(app, db):
     assert "already loaded" in load_demo(db, app.config["IDANCE"]).split("Sign in")[0]
 
 
+def test_demo_vlogs_have_pictures_likes_comments_and_a_group_vlog(app, db):
+    load_demo(db, app.config["IDANCE"])
+    with db.system() as s:
+        rows = s.value("SELECT VALUE [record::tb(owner), like_count, comment_count, "
+                       "array::len(images)] FROM vlog")
+        tags = s.value("SELECT VALUE status FROM vlog_tag")
+        counted = s.value("RETURN count(SELECT id FROM upload WHERE subject != NONE)")
+    assert len(rows) >= 6 and "group" in {r[0] for r in rows}
+    assert all(r[1] >= 4 and r[2] == 3 for r in rows)
+    with db.system() as s:
+        videos = s.value("SELECT VALUE video.key FROM vlog WHERE kind = 'video'")
+    assert len(videos) == 2 and all(app.extensions["idance.storage"].exists(k) for k in videos)
+    assert tags == ["approved"] and counted > 0
+    storage = app.extensions["idance.storage"]
+    with db.system() as s:
+        key = s.value("RETURN (SELECT VALUE images[0].variants.thumb.key FROM ONLY vlog:demo_v01)")
+    assert key.startswith("vlog/") and storage.exists(key)
+
+
 def test_demo_matches_talk_and_a_group_chats(app, db):
     from idance_web.services import chat
 

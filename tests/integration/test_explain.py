@@ -26,6 +26,7 @@ from surrealdb import RecordID
 
 from tests.fixtures.auth import AuthActions, csrf_token
 from tests.fixtures.sites import Editor
+from tests.fixtures.vlogs import post_images
 
 APP = Path(__file__).resolve().parents[2] / "idance_web"
 NOT_REQUESTS = {"migrate.py", "schema_doc.py"}
@@ -41,6 +42,8 @@ BACKGROUND = {
     "SELECT state, count() AS n FROM job GROUP BY state": "`idance jobs`, an operator's count",
     "SELECT record::id(id) AS key, vector FROM profile_embedding":
         "refresh_similar: exact neighbour lists read every vector, in the worker",
+    "SELECT record::id(id) AS key, vector FROM vlog_embedding":
+        "refresh_related: exact related lists read every vector, in the worker",
 }
 STATEMENT = re.compile(r"(?<![\w$.:])(SELECT|UPDATE|DELETE|UPSERT)(?![\w])")
 CLAUSE_END = re.compile(r"(?<![\w$.:])(RETURN|TIMEOUT|PARALLEL|EXPLAIN)(?![\w])")
@@ -260,6 +263,7 @@ def _walk(app, db, make_user) -> None:
     post("/u/alice/swipe", who=bob.client, direction="like")
     post("/u/bob/follow")
     get(client, "/matches")
+    _walk_vlogs(client, bob.client, visitor, get, post)
     # Their chat: the list, the history, sending, reading, muting.
     chat_path = re.search(r'href="(/chat/[^"#]+)"',
                           client.get("/matches").get_data(as_text=True)).group(1)
@@ -342,6 +346,34 @@ def _walk(app, db, make_user) -> None:
     deleted = post("/me/settings/delete", **{"del-password": "correct horse battery",
                                              "del-confirm": "alice", "del-really": "y"})
     assert deleted.status_code == 302
+
+
+def _walk_vlogs(client, other, visitor, get, post) -> None:
+    """Post, list, read, like, comment, tag, report, edit and delete vlogs."""
+    made = post_images(client, title="Walk", styles=["salsa"], partner="bob")
+    key = made.headers["Location"].rsplit("/", 1)[1]
+    post_images(other, title="Bob's", visibility="followers")
+    for path in ("/vlogs", "/vlogs/explore", "/vlogs/explore?style=salsa", f"/vlogs/{key}",
+                 "/vlogs/new", f"/vlogs/{key}/edit", "/vlogs?after=1:x",
+                 "/vlogs/explore?style=salsa&after=1:x"):
+        get(client, path)
+        get(other, path)
+        get(visitor, path)
+    post(f"/vlogs/{key}/like", who=other, like="1")
+    post(f"/vlogs/{key}/like", who=other, like="0")
+    post(f"/vlogs/{key}/comments", who=other, body="Lovely")
+    comment = re.search(r'id="c-([a-z0-9]+)"', other.get(f"/vlogs/{key}").get_data(
+        as_text=True)).group(1)
+    post(f"/vlogs/{key}/comments", body="Thanks", parent=comment)
+    post(f"/vlogs/{key}/comments/{comment}/edit", who=other, body="Lovely!")
+    post(f"/vlogs/{key}/comments/{comment}/hide", hidden="1")
+    post(f"/vlogs/{key}/comments/{comment}/delete", who=other)
+    post(f"/vlogs/{key}/partner", who=other, answer="approved")
+    post(f"/vlogs/{key}/report", who=other, **{"report-reason": "spam",
+                                               "report-csrf_token": csrf_token(other, "/vlogs")})
+    post(f"/vlogs/{key}/edit", title="Walked", visibility="followers", styles=["salsa"])
+    get(visitor, f"/vlogs/{key}")
+    post(f"/vlogs/{key}/delete")
 
 
 # -- the test ----------------------------------------------------------------------------------

@@ -339,19 +339,22 @@ def crawl(app, client, starts: Iterable[str], max_pages: int = 600,
             continue
         if response is None:
             continue
-        if 300 <= status < 400 and response.location:
-            enqueue(path, response.location)
-        elif status == 200 and response.mimetype == "text/html":
-            page = PageParser(path)
-            page.feed(response.get_data(as_text=True))
-            for href in page.links + page.resources:
-                enqueue(path, href)
-            for form in page.forms:
-                if form.method == "get":
-                    for url in get_form_urls(form):
-                        enqueue(path, url)
-                else:
-                    result.post_forms.append(form)
+        try:
+            if 300 <= status < 400 and response.location:
+                enqueue(path, response.location)
+            elif status == 200 and response.mimetype == "text/html":
+                page = PageParser(path)
+                page.feed(response.get_data(as_text=True))
+                for href in page.links + page.resources:
+                    enqueue(path, href)
+                for form in page.forms:
+                    if form.method == "get":
+                        for url in get_form_urls(form):
+                            enqueue(path, url)
+                    else:
+                        result.post_forms.append(form)
+        finally:
+            response.close()  # a streamed file (a vlog's media) stays open until closed
     return result
 
 
