@@ -233,17 +233,19 @@ def test_her_preferences_and_mutes_are_respected(app, db, make_user, service):
     notifications.save_preferences(db, "ana", {"follow": {"in_app": True, "push": False}})
     follow(db, "bruno", "ana")
     # A message notification of a chat she muted (mutes are the chat's read state).
-    chat = RecordID("chat", "ana-chloe")
+    chat = RecordID("chat", [RecordID("user", "ana"), RecordID("user", "chloe")])
+    other = RecordID("chat", [RecordID("user", "ana"), RecordID("user", "dora")])
     with db.system() as s:
         s.query("UPSERT type::thing('chat_state', [$chat, user:ana]) SET chat = $chat, "
                 "member = user:ana, muted = true RETURN NONE;"
                 "CREATE notification SET recipient = user:ana, kind = 'message', "
                 "actor = user:chloe, subject = $chat RETURN NONE;"
                 "CREATE notification SET recipient = user:ana, kind = 'message', "
-                "actor = user:chloe, subject = chat:other RETURN NONE;", {"chat": chat})
+                "actor = user:chloe, subject = $other RETURN NONE;",
+                {"chat": chat, "other": other})
     run_jobs(db)
     assert not service.problems, service.problems
-    assert [r["payload"]["url"] for r in service.received] == ["/chat/other"]
+    assert [r["payload"]["url"] for r in service.received] == ["/chat/ana.dora"]
     # Push turned off after the job was queued: the sender checks again.
     register(db, "ana", service.subscription("laptop"))
     follow(db, "chloe", "ana")  # follow push is off: no job at all

@@ -66,7 +66,8 @@ def test_a_thousand_dropped_streams_leave_nothing_behind():
                 for i, sock in enumerate(socks):
                     drop(sock, abruptly=(i + round_) % 2 == 0)
                 assert settled(live.count, 0) == 0
-            assert settled(threading.active_count, threads) == threads
+            # Other tests' daemon threads may end meanwhile: no more than before.
+            assert settled(threading.active_count, threads) <= threads
             assert settled(open_files, files) <= files
             assert hub.subscriber_count == subscribers
     finally:
