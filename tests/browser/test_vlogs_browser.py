@@ -92,5 +92,13 @@ def test_a_follower_sees_likes_and_comments_her_vlogs(browser, live_app, live_se
             WHERE recipient = (SELECT VALUE id FROM user WHERE username = 'ann')[0]
             ORDER BY created_at""")
     assert [r["kind"] for r in rows] == ["follow", "vlog_like", "comment"]
+    # She reads them on her notifications page, each leading to the vlog.
+    ann.goto(url + "/notifications")
+    items = ann.locator("#notification-list .notification")
+    assert [items.nth(i).get_attribute("data-kind") for i in range(items.count())] == [
+        "comment", "vlog_like", "follow"]
+    assert "Ben Cruz commented on" in items.first.inner_text()
+    items.first.locator("a").first.click()
+    ann.wait_for_url(re.compile(rf"/vlogs/{image_key}"))
     for page in (ann, ben):
         page.context.close()
