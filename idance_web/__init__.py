@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, g, render_template, request
 
@@ -11,6 +14,7 @@ from .config import Config
 from .db import Database, DatabaseError, DatabaseUnavailable, DataUnwritable
 from .errors import AppError, NotAllowed, NotFound, Refused
 from .extensions import csrf, limiter, login_manager
+from .security import safe_next
 
 __version__ = "0.1.0"
 
@@ -167,19 +171,46 @@ ERROR_TEXT = {
     413: ("Too large", "That upload is too large."),
     415: ("Not accepted", "That kind of file is not accepted here."),
     422: ("Cannot process", "That input could not be processed."),
-    429: ("Slow down", "Too many attempts. Wait a moment and try again."),
+    429: ("Slow down", "Too many attempts in a short time."),
     500: ("Something went wrong", "Something went wrong on our side. It has been logged."),
     503: ("Unavailable", "iDance is briefly unavailable. Try again in a moment."),
 }
 
 
-def _render_error(code: int, description: str | None = None) -> str:
+def _render_error(code: int, description: str | None = None, retry_after: int | None = None) -> str:
     title, text = ERROR_TEXT[code]
     g.error_page = True  # the navigation's counts are left out: an error page reads nothing
     return render_template(
         "errors/error.html", code=code, title=title, text=description or text,
         request_id=g.get("request_id"),
+        back=_way_back(), retry_after=retry_after,
     )
+
+
+def _way_back() -> str | None:
+    """The page she came from, when it is on this site and not this very page."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    target = safe_next(urlunsplit(("", "", parts.path, parts.query, "")), default="")
+    if not target or target == request.full_path.rstrip("?"):
+        return None
+    return target
+
+
+def _retry_after(exc) -> int | None:
+    """Seconds until the breached limit lets her in again (the same figure the limiter
+    writes into ``Retry-After``), or None when no limit is known."""
+    seconds = getattr(exc, "retry_after", None)
+    if seconds:
+        return int(seconds)
+    current = limiter.current_limit
+    if current is None or not current.breached:
+        return None
+    return max(1, math.ceil(current.reset_at - time.time()))
 
 
 def _error_page(code: int):
@@ -193,8 +224,8 @@ def _error_page(code: int):
             # Flask logged the traceback just before; this line ties it to the page's id.
             logging.getLogger("idance").error("server error [%s] %s: %s", g.get("request_id"),
                                               request.path, type(original).__name__)
-        response = app_response(_render_error(code, shown), code, exc)
-        return response
+        retry = _retry_after(exc) if code == 429 else None
+        return app_response(_render_error(code, shown, retry), code, exc)
 
     return handler
 
