@@ -207,7 +207,8 @@ def main() -> None:
         wait_ready(port, proc)
         worker = worker_pid(proc.pid)
         warm = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        for path in ["/@" + s for s in world["sites"][:8]] + ["/g/" + g for g in world["group_sites"]]:
+        warm_paths = ["/@" + s for s in world["sites"][:8]]
+        for path in warm_paths + ["/g/" + g for g in world["group_sites"]]:
             request(warm, "GET", path, "")
         for key in world["members"]:
             for path in ("/discover", "/chat", "/vlogs", "/notifications"):
