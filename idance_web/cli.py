@@ -182,7 +182,7 @@ def worker_command(once: bool, poll: float) -> None:
     """Run background jobs as the worker identity until stopped (Ctrl-C or SIGTERM)."""
     import signal
 
-    from .job_handlers import load_handlers
+    from .job_handlers import load_handlers, schedule_daily
     from .jobs import Worker
 
     load_handlers()
@@ -191,6 +191,9 @@ def worker_command(once: bool, poll: float) -> None:
         outcomes = worker.run_due()
         click.echo(f"{len(outcomes)} job(s) run.")
         return
+    # With a SurrealDB server no serving process runs jobs (nor queues the daily ones): the
+    # workers do, so the first to start queues them.
+    schedule_daily(get_db())
     signal.signal(signal.SIGTERM, lambda *_: worker.stop(timeout=0))
     click.echo(f"worker {worker.name} running; Ctrl-C stops it.")
     try:

@@ -17,6 +17,13 @@ def load_handlers() -> dict[str, Handler]:
     return HANDLERS
 
 
+def schedule_daily(db) -> None:
+    """Queue the daily jobs (who turned 18; the backup when IDANCE_BACKUP_DIR is set) unless
+    queued already: each run queues the next, so this only starts the chain."""
+    ages.schedule(db)
+    backup_job.schedule(db)
+
+
 def init_app(app, start: bool | None = None) -> Worker:
     """Give the app its in-process worker, started on the first request.
 
@@ -37,8 +44,7 @@ def init_app(app, start: bool | None = None) -> Worker:
             if worker._thread is None:
                 with lock:
                     if worker._thread is None:
-                        ages.schedule(db)  # the daily refresh, queued once
-                        backup_job.schedule(db)  # when IDANCE_BACKUP_DIR is set
+                        schedule_daily(db)
                         worker.start()
 
     return worker

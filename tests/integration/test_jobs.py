@@ -281,3 +281,32 @@ def test_the_job_that_waited_longest_is_claimed_first(db):
                     {"id": job_id, "age": f"{age}s"})
     worker = Worker(db, handlers={})
     assert [job["id"] for job in worker.claim(2)] == [ids[1], ids[2]]
+
+
+def test_the_worker_command_queues_the_daily_jobs(tmp_path):
+    """With a SurrealDB server no serving process queues the daily jobs: `idance worker` does."""
+    import os
+    import signal
+
+    from idance_web import create_app
+    from tests.fixtures.app import make_config
+    from tests.fixtures.template import migrate
+
+    app = create_app(make_config(backup_dir=str(tmp_path / "backups")))
+    db = app.extensions["idance.db"]
+    migrate(db)
+    previous = signal.getsignal(signal.SIGTERM)
+    stop = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM))  # as a supervisor would
+    stop.start()
+    try:
+        result = app.test_cli_runner().invoke(args=["worker", "--poll", "0.1"])
+        assert result.exit_code == 0, result.output
+        with db.system() as s:
+            queued = s.rows("SELECT VALUE [record::id(id)[0], state, run_after > time::now()] FROM "
+                            "[job:['refresh_adults', 'daily'], job:['backup', 'daily']]")
+    finally:
+        stop.cancel()
+        signal.signal(signal.SIGTERM, previous)
+        db.close()
+    # The refresh ran at once and queued its next run; the backup waits for its hour.
+    assert sorted(queued) == [["backup", "queued", True], ["refresh_adults", "queued", True]]

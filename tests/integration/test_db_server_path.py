@@ -1,0 +1,115 @@
+"""The database layer's server path, without a server.
+
+With a SurrealDB server the app signs in as ``IDANCE_DB_USER`` at the root level and returns
+the connection to that user after each identity's block. No server binary can be installed
+here, so these tests take the same code path on an embedded file whose root users are defined
+first: the engine checks a signed-in user's roles as a server does (its IAM is the same code).
+"""
+
+from __future__ import annotations
+
+import pytest
+from surrealdb import Surreal
+
+from idance_web.backup import write_backup
+from idance_web.db import Database, DatabaseUnavailable
+from idance_web.errors import NotAllowed
+from idance_web.migrate import MigrationError
+from idance_web.serve import SERVER_SCHEMES
+from tests.fixtures.app import make_config
+from tests.fixtures.template import migrate
+
+OWNER_PASS = "owner-pass-0123456789"
+EDITOR_PASS = "editor-pass-0123456789"
+
+
+class ServerPathDatabase(Database):
+    """A Database that takes the server branch (sign-in as the configured user) on a file."""
+
+    @property
+    def embedded(self) -> bool:
+        return False
+
+
+@pytest.fixture
+def data_url(tmp_path):
+    url = f"surrealkv://{tmp_path / 'idance.db'}"
+    conn = Surreal(url)
+    conn.connect()
+    conn.query_raw(f"DEFINE USER idance ON ROOT PASSWORD '{OWNER_PASS}' ROLES OWNER; "
+                   f"DEFINE USER editor ON ROOT PASSWORD '{EDITOR_PASS}' ROLES EDITOR;")
+    conn.close()
+    return url
+
+
+def server_db(url: str, user: str, password: str) -> Database:
+    return ServerPathDatabase(make_config(db_url=url, db_user=user, db_pass=password))
+
+
+@pytest.mark.parametrize("url, embedded", [
+    ("mem://", True), ("surrealkv://instance/idance.db", True), ("rocksdb://data", True),
+    ("ws://db:8000", False), ("wss://db.example", False), ("http://db:8000", False),
+    ("https://db.example", False)])
+def test_the_url_decides_embedded_or_server_as_idance_serve_does(url, embedded):
+    db = Database(make_config(db_url=url))
+    assert db.embedded is embedded
+    assert url.startswith(SERVER_SCHEMES) is (not embedded)  # serve.plan's choice agrees
+
+
+def _serves(db: Database, user: str) -> None:
+    """A system write, a member's block, the hub's read, and the connection back at rest."""
+    with db.system() as s:
+        s.query("CREATE user:ann SET email = 'ann@example.com', username = 'ann', "
+                "display_name = 'Ann', password = 'x', has_password = true; "
+                "CREATE profile SET owner = user:ann, birth_date = d'1990-01-01'")
+    with db.member("ann") as s:
+        assert s.value("RETURN $auth.id").id == "ann"
+    with db.hub() as s:  # the change-feed reader's sign-in (VIEWER)
+        assert s.query("SHOW CHANGES FOR DATABASE SINCE 0 LIMIT 1")[0] is not None
+    with db.system() as s:
+        # Back at rest: the configured root user on the app's namespace and database.
+        session = s.one("SELECT * FROM $session")
+        assert (session["tk"]["ID"], session["ns"], session["db"]) == (
+            user, "idance", "test")
+        assert s.value("RETURN $auth") is None  # no record identity left over
+
+
+def test_the_configured_user_migrates_and_every_identity_works_after_it(data_url):
+    db = server_db(data_url, "idance", OWNER_PASS)
+    try:
+        migrate(db, lookup=False)  # defines the access methods and the hub user: OWNER rights
+        _serves(db, "idance")
+    finally:
+        db.close()
+
+
+def test_an_editor_cannot_migrate_but_can_serve_what_an_owner_migrated(data_url, tmp_path):
+    editor = server_db(data_url, "editor", EDITOR_PASS)
+    try:
+        with pytest.raises(MigrationError, match="0001_authentication.surql: IAM error: Not "
+                                                 "enough permissions"):
+            migrate(editor, lookup=False)
+    finally:
+        editor.close()
+    owner = server_db(data_url, "idance", OWNER_PASS)
+    migrate(owner, lookup=False)
+    owner.close()
+    editor = server_db(data_url, "editor", EDITOR_PASS)
+    try:
+        _serves(editor, "editor")
+        manifest = write_backup(editor, str(tmp_path / "daily.backup"))  # the worker's job
+        assert manifest["tables"]["user"]["rows"] == 1
+        # The engine's refusal of the user's role is the app's NotAllowed, not a 500.
+        with pytest.raises(NotAllowed, match="IAM error"):
+            with editor.system() as s:
+                s.query("DEFINE USER other ON DATABASE PASSWORD 'other-pass' ROLES VIEWER")
+    finally:
+        editor.close()
+
+
+def test_a_wrong_password_fails_at_connect_naming_the_database(data_url):
+    db = server_db(data_url, "idance", "not-the-password")
+    with pytest.raises(DatabaseUnavailable, match="cannot open surrealkv://"):
+        with db.system() as s:
+            s.value("RETURN 1")
+    db.close()
