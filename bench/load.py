@@ -14,8 +14,9 @@ chats (JSON, as the chat page's script does) one request in eight. Each client w
 between requests. A request that is not answered 200 (201 for a new message) is an error.
 
 Reports throughput, p50/p95/p99 per route, the errors, the events the streams received and the
-gunicorn worker's RSS after warm-up and at the end (``/proc/<pid>/status``). The last line is one
-JSON object: seconds, requests, errors, rss_start_mb, rss_end_mb, p99_ms (over all requests).
+gunicorn worker's RSS after warm-up, sampled through the run (``/proc/<pid>/status``) and at the
+end, with its trend over the second half. The last line is one JSON object: seconds, requests,
+errors, rss_start_mb, rss_end_mb, rss_second_half_mb_per_min, p99_ms (over all requests).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -176,6 +178,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="duration (default 60)")
     parser.add_argument("--clients", type=int, default=16, help="clients (default 16)")
+    parser.add_argument("--sample", type=float, default=0.0,
+                        help="seconds between RSS samples (default: a twentieth of the run)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="idance-bench-load-"))
@@ -227,7 +231,12 @@ def main() -> None:
         started = time.perf_counter()
         for t in threads:
             t.start()
-        time.sleep(args.seconds)
+        # The worker's RSS over the run: growth that goes on after warm-up is a leak.
+        every_s = args.sample or max(1.0, args.seconds / 20)
+        samples = [(0.0, rss_start)]
+        while (now := time.perf_counter() - started) < args.seconds:
+            time.sleep(min(every_s, args.seconds - now))
+            samples.append((time.perf_counter() - started, rss_mb(worker)))
         stop.set()
         for t in threads:
             t.join(60)
@@ -261,9 +270,15 @@ def main() -> None:
     for line in sorted(set(out["errors"]))[:10]:
         print("error:", line)
     print(f"worker RSS: {rss_start:.0f} MB after warm-up, {rss_end:.0f} MB at the end")
+    print("RSS over the run (s: MB): " + ", ".join(f"{t:.0f}: {m:.0f}" for t, m in samples))
+    late = samples[len(samples) // 2:]
+    slope = (statistics.linear_regression([t for t, _ in late], [m for _, m in late]).slope * 60
+             if len(late) >= 2 else 0.0)
+    print(f"RSS trend over the second half: {slope:+.2f} MB a minute")
     print(json.dumps({"seconds": round(elapsed, 1), "requests": len(every),
                       "errors": len(out["errors"]), "rss_start_mb": round(rss_start, 1),
                       "rss_end_mb": round(rss_end, 1),
+                      "rss_second_half_mb_per_min": round(slope, 2),
                       "p99_ms": round(pct(every, 99) * 1000, 1)}))
 
 
