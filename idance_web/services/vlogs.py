@@ -41,6 +41,7 @@ _ONE = """SELECT record::id(id) AS key, id, title, body, kind, status, visibilit
 _TAG = """SELECT status, record::id(out) AS key, out.username AS username,
         out.display_name AS display_name FROM vlog_tag WHERE in = $vlog LIMIT 1"""
 _LIKED = "SELECT id FROM vlog_like WHERE in = $me AND out = $vlog LIMIT 1"
+_PAGE = ";\n".join((_ONE, _TAG, _LIKED))  # the vlog, its partner tag, whether she liked it
 
 
 @dataclass
@@ -209,7 +210,7 @@ def get_vlog(db: Database, viewer_key: str | None, key: str) -> dict:
     identity = db.member(viewer_key) if viewer_key else db.visitor()
     me = RecordID("user", viewer_key) if viewer_key else None
     with identity as s:
-        row, tag, liked = s.query(f"{_ONE}; {_TAG}; {_LIKED};", {"vlog": vlog, "me": me})
+        row, tag, liked = s.query(_PAGE, {"vlog": vlog, "me": me})
     if not row:
         raise NotFound("no such vlog")
     row["partner"] = tag[0] if tag and tag[0].get("username") else None
