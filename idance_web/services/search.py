@@ -22,6 +22,9 @@ MIN_CHARS = 2  # for names; one letter would read a range of a whole alphabet's 
 MAX_CHARS = 100
 CANDIDATES = 200  # keys read per kind, in key order, before the rest of the words filter
 SHOWN = 20
+# Offered when a search finds nothing: widely danced styles from the curated list.
+SUGGESTED_STYLES = ("salsa", "bachata", "kizomba", "argentine_tango", "west_coast_swing",
+                    "hip_hop", "contemporary")
 
 _FIND = """LET $words = fn::name_words($q, '');
 LET $w = array::sort($words.map(|$x| [0 - string::len($x), $x]))[0][1] ?? '';
@@ -104,6 +107,12 @@ def _styles(db: Database, query: str) -> list[dict]:
         elif any(word.startswith(wanted) for word in name.replace("-", " ").split()):
             found.append((1, style["name"], style))
     return [style for *_, style in sorted(found, key=lambda item: item[:2])][:SHOWN]
+
+
+def suggested_styles(db: Database) -> list[dict]:
+    """The styles to suggest after a search that found nothing (those the lookup data has)."""
+    known = {s["id"]: s for s in lookup_options(db)["styles"]}
+    return [known[key] for key in SUGGESTED_STYLES if key in known]
 
 
 def search(db: Database, raw_query: str | None, member_key: str | None) -> Results:

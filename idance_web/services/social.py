@@ -46,6 +46,13 @@ def set_following(db: Database, user_key: str, username: str, follow: bool) -> N
             s.query("DELETE follow WHERE in = $me AND out = $other", {"me": me, "other": other})
 
 
+def follows_anyone(db: Database, user_key: str) -> bool:
+    """Whether she follows at least one dancer or group (one index entry read)."""
+    with db.member(user_key) as s:
+        return bool(s.rows("SELECT id FROM follow WHERE in = $me LIMIT 1",
+                           {"me": RecordID("user", user_key)}))
+
+
 def follow_lists(db: Database, viewer_key: str | None, target: RecordID | tuple[str, str]) -> dict:
     """Followers (and, for a dancer, whom she follows) of ``target`` (a record, or a
     ``(table, key)`` pair of ``user`` or ``group``), newest first."""

@@ -1,5 +1,5 @@
 """Lists of vlogs: her feed, explore (all public vlogs, or those of a style), related vlogs,
-and her unpublished ones.
+one dancer's newest (on her profile), and her unpublished ones.
 
 Every list reads newest first through an ascending index on a sort key the database computes
 (``wall_key``: published and not deleted; ``world_key``: public too; migration ``0018``) and
@@ -32,6 +32,9 @@ _EXPLORE = f"""SELECT {CARD}, world_key FROM vlog WHERE world_key > $after LIMIT
 _STYLE_KEYS = """SELECT vlog, key FROM vlog_style WHERE key > $low AND key < $high
     LIMIT $limit"""
 _CARDS = f"SELECT {CARD}, world_key, wall_key FROM $ids"
+# One owner's published vlogs, newest first, through the (owner, wall_key) index.
+_OWNER = f"""SELECT {CARD}, wall_key FROM vlog WHERE owner = $owner AND wall_key > ''
+    LIMIT $limit"""
 _MINE = f"""SELECT {CARD}, created_at FROM vlog WHERE owner = $me AND published_at = NONE
     AND deleted_at = NONE LIMIT 20"""
 
@@ -77,6 +80,15 @@ def unpublished(db: Database, user_key: str) -> list[dict]:
     with db.member(user_key) as s:
         rows = s.rows(_MINE, {"me": RecordID("user", user_key)})
     return sorted(rows, key=lambda r: r["created_at"], reverse=True)
+
+
+def by_owner(db: Database, viewer_key: str, owner: RecordID | None = None,
+             limit: int = 6) -> list[dict]:
+    """The newest published vlogs of ``owner`` (a dancer; the viewer herself when None) that
+    the viewer may see."""
+    owner = owner or RecordID("user", viewer_key)
+    with db.member(viewer_key) as s:
+        return _covered(s.rows(_OWNER, {"owner": owner, "limit": limit}))
 
 
 def explore(db: Database, viewer_key: str | None, style: str = "", after: str = "",

@@ -11,7 +11,7 @@ from ..errors import Invalid
 from ..extensions import get_db
 from ..forms import DeleteForm, EmailForm, EmptyForm, PasswordForm, attach_errors
 from .. import mail
-from ..services import accounts, email_links
+from ..services import accounts, email_links, vlog_lists
 from ..services.export import export_account
 from ..services.profiles import own_profile
 from . import notification_settings
@@ -23,7 +23,9 @@ bp = Blueprint("account", __name__, url_prefix="/me")
 @login_required
 def show():
     """Her own profile, private parts included, with links to edit it."""
-    return render_template("account/me.html", p=own_profile(get_db(), current_user.key))
+    db, key = get_db(), current_user.key
+    return render_template("account/me.html", p=own_profile(db, key),
+                           owner_vlogs=vlog_lists.by_owner(db, key))
 
 
 def _settings(status: int = 200, **forms):

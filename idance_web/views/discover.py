@@ -15,7 +15,7 @@ from ..errors import Invalid, NotFound
 from ..extensions import get_db, limiter
 from ..forms import DiscoverForm, EmptyForm, ReportForm, attach_errors
 from ..security import safe_next
-from ..services import discovery, groups, options, places, profiles, social
+from ..services import discovery, groups, options, places, profiles, social, vlog_lists
 
 bp = Blueprint("discover", __name__)
 
@@ -69,12 +69,35 @@ def index():
     if form.validate():
         try:
             context["results"] = discovery.nearby(db, current_user.key, _filters(form))
+            context["next_steps"] = _next_steps(me, form)
         except Invalid as exc:
             attach_errors(form, exc.fields)
             status = 400
     else:
         status = 400
     return render_template("discover/index.html", **context), status
+
+
+def _next_steps(me: discovery.Me, form: DiscoverForm) -> list[tuple[str, str]]:
+    """What a search that found nobody can try next (label, address): a wider radius within
+    her tier, no filters, travel mode (VIP; the plan for others), her styles, groups."""
+    args = {k: v for k, v in request.args.items() if v and k != "after"}
+    radius = form.radius_km.data or 50
+    wider = min(discovery.radius_limit(me.tier), radius * 2)
+    steps = []
+    if wider > radius:
+        steps.append((f"Widen to {wider} km", url_for("discover.index",
+                                                      **{**args, "radius_km": wider})))
+    kept = {k: v for k, v in args.items() if k in ("radius_km", "travel_query", "travel_city")}
+    if len(kept) < len(args):
+        steps.append(("Clear the filters", url_for("discover.index", **kept)))
+    if me.tier == "vip":
+        steps.append(("Travel to another city", "#travel_query"))
+    else:
+        steps.append(("Travel mode (VIP)", url_for("account.settings", _anchor="plan-h")))
+    steps.append(("Edit your styles", url_for("profile.edit")))
+    steps.append(("Groups near you", url_for("discover.groups_tab")))
+    return steps
 
 
 @bp.get("/discover/similar")
@@ -176,6 +199,7 @@ def member(username: str):
     alike = discovery.similar(db, current_user.key, username, limit=6) if me.adult else []
     return render_template("discover/member.html", p=p, lists=lists, followed=followed,
                            similar=alike,
+                           owner_vlogs=vlog_lists.by_owner(db, current_user.key, target),
                            own=p["username"] == current_user.username, form=EmptyForm(),
                            report=report, can_swipe=me.adult and p.get("adult"), me=me)
 

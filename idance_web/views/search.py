@@ -17,7 +17,9 @@ def index():
     """Results for ``q``; an empty, short or odd query gets the page with a hint, never an
     error."""
     member = current_user.key if current_user.is_authenticated else None
-    results = search_service.search(get_db(), request.args.get("q"), member)
-    return render_template("search/index.html", r=results, member=member,
+    db = get_db()
+    results = search_service.search(db, request.args.get("q"), member)
+    suggested = search_service.suggested_styles(db) if results.query and results.empty else []
+    return render_template("search/index.html", r=results, member=member, suggested=suggested,
                            min_chars=search_service.MIN_CHARS,
                            max_chars=search_service.MAX_CHARS)

@@ -20,8 +20,8 @@ from ..extensions import get_db
 from ..forms import CommentForm, ReportForm, VlogForm, attach_errors
 from ..media import MediaError
 from ..media_errors import UploadTooLarge
-from ..services import (options, quota, vlog_comments, vlog_jobs, vlog_lists, vlog_transcode,
-                        vlogs)
+from ..services import (options, quota, social, vlog_comments, vlog_jobs, vlog_lists,
+                        vlog_transcode, vlogs)
 from ..video import MAX_CAPTION_BYTES
 from .media import send_stored
 from ..services.vlogs import MAX_IMAGES
@@ -58,7 +58,9 @@ def index():
         return explore()
     db = get_db()
     page = vlog_lists.feed(db, current_user.key, request.args.get("after", ""))
-    return render_template("vlogs/index.html", tab="feed", page=page,
+    # An empty feed says why: she follows nobody, or those she follows posted nothing yet.
+    follows = page.cards or social.follows_anyone(db, current_user.key)
+    return render_template("vlogs/index.html", tab="feed", page=page, follows=follows,
                            waiting=vlog_lists.unpublished(db, current_user.key)
                            if not request.args.get("after") else [],
                            tags=vlogs.pending_tags(db, current_user.key))
@@ -70,11 +72,13 @@ def explore():
     db = get_db()
     known = options.lookup_options(db)
     style = request.args.get("style", "")[:60]
-    if style and style not in {s["id"] for s in known["styles"]}:
+    names = {s["id"]: s["name"] for s in known["styles"]}
+    if style not in names:
         style = ""
     page = vlog_lists.explore(db, _viewer(), style, request.args.get("after", ""))
     return render_template("vlogs/index.html", tab="explore", page=page, style=style,
-                           families=known["families"], waiting=[], tags=[])
+                           style_name=names.get(style, ""), families=known["families"],
+                           waiting=[], tags=[])
 
 
 def _form(db, obj=None) -> VlogForm:
