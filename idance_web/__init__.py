@@ -118,12 +118,13 @@ def configure_templates(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from .views import (account, auth, chat, discover, events, groups, health, media,
-                        notifications, oauth, pages, password, profile, public, search,
-                        site_editor, vlog_actions, vlogs)
+                        notifications, oauth, onboarding, pages, password, profile, public,
+                        search, site_editor, vlog_actions, vlogs)
 
     for blueprint in (pages.bp, health.bp, auth.bp, password.bp, account.bp, profile.bp,
-                      oauth.bp, public.bp, media.bp, groups.bp, discover.bp, chat.bp,
-                      notifications.bp, search.bp, events.bp, vlogs.bp, vlog_actions.bp):
+                      onboarding.bp, oauth.bp, public.bp, media.bp, groups.bp, discover.bp,
+                      chat.bp, notifications.bp, search.bp, events.bp, vlogs.bp,
+                      vlog_actions.bp):
         app.register_blueprint(blueprint)
     site_editor.register(app)  # her own site's editor, and a group's
 

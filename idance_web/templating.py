@@ -31,11 +31,12 @@ def media_url(image: dict | None, variant: str = "medium") -> str:
 
 def init_templates(app: Flask) -> None:
     """Register filters and globals on ``app``'s Jinja environment."""
+    from .services.onboarding import LABELS
     from .services.profiles import LOOKING_FOR, MEASUREMENTS
 
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["plain"] = plain_text
     app.jinja_env.globals.update(
         social_url=social_url, media_url=media_url, looking_labels=LOOKING_FOR,
-        measurement_labels=MEASUREMENTS,
+        measurement_labels=MEASUREMENTS, setup_labels=LABELS,
     )

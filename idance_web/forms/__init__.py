@@ -10,6 +10,7 @@ from .core import attach_errors, stored_image  # noqa: F401
 from .discover import DiscoverForm, ReportForm  # noqa: F401
 from .groups import IMAGE_SLOTS, GroupForm  # noqa: F401
 from .notifications import MarkReadForm, NotificationPrefsForm  # noqa: F401
+from .onboarding import CityStepForm, StarterForm, StylesStepForm  # noqa: F401
 from .profile import ProfileForm, ProfileImageForm  # noqa: F401
 from .site import ContactForm, PageForm, SettingsForm, block_form  # noqa: F401
 from .vlogs import CommentForm, VlogForm  # noqa: F401

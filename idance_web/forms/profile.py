@@ -31,6 +31,14 @@ class LinkRow(Form):
                          render_kw={"placeholder": "handle or https://…"})
 
 
+def offer_styles(rows: Rows, options: dict) -> None:
+    """Fill style rows' choices (by family) and add blank rows to fill in."""
+    rows.pad()
+    styles = grouped(options["families"], blank="— style —")
+    for row in rows:
+        row.style.choices = styles
+
+
 # Inputs m_chest_cm, m_waist_cm …: one per measurement the profile keeps.
 MeasurementsForm = type("MeasurementsForm", (Form,), {
     key: StringField(label, filters=[strip], render_kw=NUMERIC)
@@ -69,11 +77,8 @@ class ProfileForm(FlaskForm):
 
     def offer(self, options: dict) -> None:
         """Fill the choices read from the database and add blank rows to fill in."""
-        self.styles.pad()
+        offer_styles(self.styles, options)
         self.links.pad()
-        styles = grouped(options["families"], blank="— style —")
-        for row in self.styles:
-            row.style.choices = styles
         platforms = choices(((key, p["name"]) for key, p in options["platforms"].items()),
                             blank="— platform —")
         for row in self.links:

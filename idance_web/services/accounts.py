@@ -68,6 +68,7 @@ class SessionUser(UserMixin):
     email: str
     tier: str
     signed_in_at: dt.datetime | None = None
+    onboarding: str | None = None  # the set-up step she resumes at (services/onboarding.py)
 
     def signed_in_recently(self) -> bool:
         """Whether this session began within ``RECENT_SIGN_IN_MINUTES``."""
@@ -222,7 +223,7 @@ def load_session_user(db: Database, cookie_id: str) -> SessionUser | None:
                        AND revoked_at = NONE AND created_at > time::now() - 30d
                        AND last_seen_at > time::now() - 14d
                        AND last_seen_at < time::now() - 10m RETURN NONE;
-                   SELECT username, display_name, email, tier,
+                   SELECT username, display_name, email, tier, onboarding,
                        (SELECT VALUE created_at FROM ONLY $sid WHERE user = $me
                         AND revoked_at = NONE AND created_at > time::now() - 30d
                         AND last_seen_at > time::now() - 14d) AS session

@@ -225,6 +225,16 @@ def _check_links(links: list[dict], platforms: dict, errors: dict) -> list[dict]
     return out
 
 
+# Her city and her styles, written by the whole editor and by the set-up's steps alike.
+SET_CITY = """UPDATE profile SET city = $city,
+                  location = IF $city != NONE THEN $city.vector ELSE NONE END
+                  WHERE owner = $me;"""
+SET_STYLES = """DELETE user_dance_style WHERE in = $me;
+                IF array::len($styles) > 0 {
+                    INSERT RELATION INTO user_dance_style $styles RETURN NONE;
+                };"""
+
+
 def update_profile(db: Database, user_key: str, data: ProfileInput) -> None:
     """Save the whole profile in one transaction, styles and interests included.
 
@@ -241,20 +251,51 @@ def update_profile(db: Database, user_key: str, data: ProfileInput) -> None:
     display_name = values.pop("display_name")
     with db.member(user_key) as s:
         s.query(
-            """BEGIN TRANSACTION;
-               UPDATE $me SET display_name = $display_name;
-               UPDATE profile MERGE $values WHERE owner = $me;
-               UPDATE profile SET city = $city,
-                   location = IF $city != NONE THEN $city.vector ELSE NONE END
-                   WHERE owner = $me;
-               DELETE user_dance_style WHERE in = $me;
-               IF array::len($styles) > 0 { INSERT RELATION INTO user_dance_style $styles RETURN NONE; };
-               DELETE user_interest WHERE in = $me;
+            "BEGIN TRANSACTION;"
+            "UPDATE $me SET display_name = $display_name;"
+            "UPDATE profile MERGE $values WHERE owner = $me;"
+            + SET_CITY + SET_STYLES +
+            """DELETE user_interest WHERE in = $me;
                IF array::len($interests) > 0 { INSERT RELATION INTO user_interest $interests RETURN NONE; };
                COMMIT TRANSACTION;""",
             {"me": me, "display_name": display_name, "values": values, "city": city,
              "styles": styles, "interests": interests},
         )
+
+
+def set_city(db: Database, user_key: str, city_id: str, city_query: str) -> None:
+    """Set her city (and with it the coarse location others may measure distances to).
+
+    Raises ``Invalid`` naming ``city``, with the candidates in ``choices["city"]`` when the
+    text fits several cities; a city is required here (the profile editor may clear it).
+    """
+    data = ProfileInput(city_id=city_id or "", city_query=city_query or "")
+    errors: dict[str, str] = {}
+    city, choices = check_city(db, data, errors)
+    if city is None and not errors:
+        errors["city"] = "Type your city and pick it from the list, or skip this step."
+    if errors:
+        raise Invalid(errors, {"city": choices})
+    with db.member(user_key) as s:
+        s.query(SET_CITY, {"me": RecordID("user", user_key), "city": city})
+
+
+def set_styles(db: Database, user_key: str, styles: list[dict]) -> None:
+    """Replace her dance styles (``{style, level, role}`` each) in one transaction.
+
+    Raises ``Invalid`` as the profile editor does (``styles-<row>``: the row's problem), and
+    for a list with no style in it: at least one is needed here.
+    """
+    errors: dict[str, str] = {}
+    values = _check_styles(ProfileInput(styles=styles), lookup_options(db), errors)
+    if not values["styles"] and not errors:
+        errors["styles"] = "Choose at least one style, or skip this step."
+    if errors:
+        raise Invalid(errors)
+    me = RecordID("user", user_key)
+    with db.member(user_key) as s:
+        s.query("BEGIN TRANSACTION;" + SET_STYLES + "COMMIT TRANSACTION;",
+                {"me": me, "styles": [{"in": me, **row} for row in values["styles"]]})
 
 
 IMAGE_UPDATES = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from .. import mail
@@ -10,7 +10,7 @@ from ..errors import Invalid
 from ..extensions import get_db, limiter
 from ..forms import EmptyForm, LoginForm, SignupForm, attach_errors
 from ..security import safe_next
-from ..services import accounts
+from ..services import accounts, onboarding
 
 bp = Blueprint("auth", __name__)
 
@@ -29,7 +29,8 @@ def start_session(user: accounts.SessionUser) -> None:
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit("10/hour", methods=["POST"])
 def signup():
-    """Create an account; errors show the form again with the input kept (not the password)."""
+    """Create an account and start her set-up; errors show the form again with the input
+    kept (not the password)."""
     if current_user.is_authenticated:
         return redirect("/me")
     form = SignupForm()
@@ -43,9 +44,10 @@ def signup():
         else:
             start_session(user)
             mail.send_verification(get_db(), user.key, user.display_name)
+            onboarding.begin(get_db(), user.key)
             flash(f"Welcome to iDance, {user.display_name}! We sent a link to {user.email} "
                   "to confirm your address.", "success")
-            return redirect("/me")
+            return redirect(url_for("onboarding.resume"))
     form.password.data = ""
     status = 400 if request.method == "POST" else 200
     return render_template("auth/signup.html", form=form), status

@@ -36,7 +36,7 @@ from ..errors import Conflict, NotFound
 from ..extensions import csrf, get_db, limiter
 from ..forms import OAuthEmailForm, attach_errors
 from ..security import public_origin, safe_next
-from ..services import accounts, identities
+from ..services import accounts, identities, onboarding
 from ..services.identities import ProviderProfile
 from .auth import start_session
 
@@ -239,7 +239,8 @@ def _email_in_use_page(provider: str):
 
 
 def _create_account(profile: ProviderProfile, email: str, next_url: str | None):
-    """A new member for a new identity: never an existing account, even with her email."""
+    """A new member for a new identity (never an existing account, even with her email),
+    sent to her set-up."""
     db = get_db()
     if identities.email_in_use(db, email):
         return _email_in_use_page(profile.provider)
@@ -251,8 +252,13 @@ def _create_account(profile: ProviderProfile, email: str, next_url: str | None):
         _refuse(profile.provider, "identity created by a concurrent sign-in")
     user = accounts.open_session(db, key, profile.provider, request.user_agent.string)
     start_session(user)
+    onboarding.begin(db, key)
     flash(f"Welcome to iDance, {user.display_name}!", "success")
-    return redirect(safe_next(next_url, "/me"))
+    # A new member starts with her set-up wherever the sign-in began; its last page links to
+    # where she was going.
+    if safe_next(next_url, ""):
+        session["welcome_next"] = safe_next(next_url, "")
+    return redirect(url_for("onboarding.resume"))
 
 
 @bp.route("/auth/email", methods=["GET", "POST"])

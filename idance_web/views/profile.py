@@ -102,13 +102,22 @@ def image_update(slot: str):
         flash("Image removed.", "success")
         return redirect(url_for("profile.edit"))
     try:
-        if not has_file(form.file.data):
-            raise Refused("Choose an image to upload.", 400)
-        image = store_image(form.file.data, form.alt.data or "")
+        save_image(slot, form)
     except Refused as exc:  # a refused upload
         form.file.errors = [exc.reason]
         return _editor(profiles.own_profile(get_db(), current_user.key), images={slot: form},
                        status=exc.status)
-    profiles.set_image(get_db(), current_user.key, slot, image)
     flash("Image saved.", "success")
     return redirect(url_for("profile.edit"))
+
+
+def save_image(slot: str, form: ProfileImageForm) -> None:
+    """Check, store and set the image ``form`` carries as her ``slot`` picture.
+
+    Raises ``Refused`` with the reason to show next to the file (nothing stored then): no file,
+    a file that is not an image we accept, too large, too many pixels, her quota spent.
+    """
+    if not has_file(form.file.data):
+        raise Refused("Choose an image to upload.", 400)
+    image = store_image(form.file.data, form.alt.data or "")
+    profiles.set_image(get_db(), current_user.key, slot, image)

@@ -20,6 +20,9 @@ def test_sign_up_sign_out_and_sign_in(page, live_server):
 
     page.get_by_label("Password").fill("tango-every-night")
     page.get_by_role("button", name="Create my account").click()
+    # A new member starts her set-up; "Finish later" keeps her place and leads to her page.
+    page.wait_for_url(live_server.url + "/me/welcome/city")
+    page.get_by_role("link", name="Finish later").click()
     page.wait_for_url(live_server.url + "/me")
     assert page.get_by_role("heading", level=1).inner_text() == "María Fernández"
 

@@ -164,6 +164,7 @@ def _walk(app, db, make_user) -> None:
     for path in ("/me", "/me/profile", "/api/cities?q=ber", "/me/settings",
                  "/me/settings/export"):
         assert client.get(path).status_code == 200, path
+    _walk_setup(client, get, post)
     post("/me/profile", display_name="Alice Moreau", bio="Salsa", city_query="Berlin",
          birth_date="1990-05-01",
          **{"styles-0-style": "salsa", "styles-0-level": "advanced", "styles-0-role": "lead",
@@ -262,6 +263,24 @@ def _walk(app, db, make_user) -> None:
     deleted = post("/me/settings/delete", **{"del-password": "correct horse battery",
                                              "del-confirm": "alice", "del-really": "y"})
     assert deleted.status_code == 302
+
+
+def _walk_setup(client, get, post) -> None:
+    """Her set-up after sign-up: every step's page, saves, a refusal, a skip, a starter site
+    written to the draft, the step again once her site has content, and the end."""
+    for path in ("/me/welcome", "/me/welcome/city", "/me/welcome/styles",
+                 "/me/welcome/picture", "/me/welcome/site", "/me/welcome/done"):
+        get(client, path)
+    post("/me/welcome/city", city_query="Berlin")
+    post("/me/welcome/city", city_query="Atlantis")
+    post("/me/welcome/styles", **{"styles-0-style": "salsa", "styles-0-level": "advanced",
+                                  "styles-0-role": "lead"})
+    post("/me/welcome/picture/skip")
+    post("/me/welcome/site", layout="stage", edit="y")
+    get(client, "/me/welcome/site")
+    post("/me/welcome/site", layout="portrait", publish="y")  # refused: her site has content
+    post("/me/welcome/finish")
+    get(client, "/me/welcome/done")
 
 
 def _walk_vlogs(client, other, visitor, get, post) -> None:

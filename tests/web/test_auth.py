@@ -23,7 +23,7 @@ def signed_in_as(client) -> str | None:
 
 def test_signup_signs_in_and_creates_a_profile(auth, client, db):
     response = auth.signup("alice")
-    assert response.status_code == 302 and response.headers["Location"] == "/me"
+    assert response.status_code == 302 and response.headers["Location"] == "/me/welcome"
     assert signed_in_as(client) == "alice"
     with db.system() as s:
         assert s.value("RETURN count(SELECT id FROM profile WHERE owner.username = 'alice')") == 1

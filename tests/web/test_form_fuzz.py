@@ -78,7 +78,8 @@ def _forms(app, client, starts, keep=lambda form: True) -> list[Form]:
 def accounts(demo):
     """(client, forms) for each fuzzing account, and the others' rows before any fuzzing."""
     member, owner = signed_in(demo, MEMBER), signed_in(demo, OWNER)
-    member_forms = _forms(demo, member, ["/", "/me", "/me/site", "/me/profile", "/me/settings"])
+    member_forms = _forms(demo, member, ["/", "/me", "/me/site", "/me/profile", "/me/settings",
+                                         "/me/welcome/city"])
     # The group's new-block forms are the member's (the same views and validator), but for
     # the block types only groups have: fuzzing them twice doubles the run for nothing.
     kinds = {kind_of(f) for f in member_forms} - {""}

@@ -113,7 +113,7 @@ def test_facebook_without_email_asks_for_one(client, db, facebook_idp):
             "subject": "someone-else",
         },
     )
-    assert response.status_code == 302 and response.headers["Location"] == "/me"
+    assert response.status_code == 302 and response.headers["Location"] == "/me/welcome"
     member = signed_in(client, db)
     assert member.email == "nomail@example.com" and member.display_name == "No Mail"
     assert identities(db) == [

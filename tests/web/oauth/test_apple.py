@@ -58,7 +58,7 @@ def test_apple_transaction_cookie_is_its_own_and_the_session_stays_lax(client, d
 
 def test_apple_signs_up_with_private_relay_and_takes_the_name_only_once(client, db, apple_idp):
     response = sign_in_with(client, "apple")
-    assert response.status_code == 302 and response.headers["Location"] == "/me"
+    assert response.status_code == 302 and response.headers["Location"] == "/me/welcome"
     member = signed_in(client, db)
     assert member.email == "dana@privaterelay.appleid.com"
     assert member.display_name == "Dana Dancer"

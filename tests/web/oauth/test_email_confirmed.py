@@ -13,7 +13,7 @@ def confirmed(client) -> bool:
 
 
 def test_a_verified_provider_address_is_confirmed(client, google_idp):
-    assert sign_in_with(client, "google").headers["Location"] == "/me"
+    assert sign_in_with(client, "google").headers["Location"] == "/me/welcome"
     assert confirmed(client)
 
 
@@ -22,5 +22,5 @@ def test_an_address_she_typed_is_not(client, facebook_idp):
     assert sign_in_with(client, "facebook").headers["Location"] == "/auth/email"
     response = client.post("/auth/email", data={
         "email": "nomail@example.com", "csrf_token": csrf_token(client, "/auth/email")})
-    assert response.headers["Location"] == "/me"
+    assert response.headers["Location"] == "/me/welcome"
     assert not confirmed(client)

@@ -76,7 +76,7 @@ def test_redirect_uri_ignores_forged_host_headers(client, google_idp):
 
 def test_google_signs_up_then_signs_in_the_same_member(client, db, google_idp):
     response = sign_in_with(client, "google")
-    assert response.status_code == 302 and response.headers["Location"] == "/me"
+    assert response.status_code == 302 and response.headers["Location"] == "/me/welcome"
     member = signed_in(client, db)
     assert member is not None and member.email == "dana@example.com"
     assert account(db, member.key) == {
