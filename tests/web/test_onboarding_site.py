@@ -104,3 +104,11 @@ def test_a_published_site_is_not_overwritten_either(alice, db):
     assert "and is published at" in alice.get("/me/welcome/site").get_data(as_text=True)
     assert choose(alice, "stage").status_code == 409
     assert draft_keys(db) == [] and site_row(db)["published_version"] == version
+
+
+def test_the_editor_without_a_site_offers_the_starter_layouts(alice):
+    alice.post("/me/welcome/finish", data={"csrf_token": csrf_token(alice, "/me/site")})
+    editor = alice.get("/me/site").get_data(as_text=True)
+    assert 'href="/me/welcome/site"' in editor
+    assert choose(alice, "essentials").status_code == 302
+    assert 'href="/me/welcome/site"' not in alice.get("/me/site").get_data(as_text=True)
