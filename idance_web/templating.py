@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from . import navigation
 from .text import plain_text, render_markdown
 
 
@@ -33,6 +34,8 @@ def init_templates(app: Flask) -> None:
     """Register filters and globals on ``app``'s Jinja environment."""
     from .services.onboarding import LABELS
     from .services.profiles import LOOKING_FOR, MEASUREMENTS
+
+    navigation.init_app(app)
 
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["plain"] = plain_text

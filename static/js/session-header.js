@@ -10,7 +10,9 @@
       if (!html) return;
       var doc = new DOMParser().parseFromString(html, "text/html");
       var header = doc.querySelector("header");
-      if (header) slot.replaceChildren(document.importNode(header, true));
+      if (!header) return;
+      slot.replaceChildren(document.importNode(header, true));
+      document.dispatchEvent(new CustomEvent("idance:header"));  // nav.js enhances it
     })
     .catch(function () {});
 })();

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fixtures.browser import open_navigation, sign_out
+
 pytestmark = pytest.mark.browser
 
 
@@ -26,8 +28,9 @@ def test_sign_up_sign_out_and_sign_in(page, live_server):
     page.wait_for_url(live_server.url + "/me")
     assert page.get_by_role("heading", level=1).inner_text() == "María Fernández"
 
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     page.wait_for_url(live_server.url + "/")
+    open_navigation(page)
     assert page.locator(".site-header").get_by_role("link", name="Sign in").is_visible()
 
     page.goto(live_server.url + "/me/settings")
@@ -35,7 +38,7 @@ def test_sign_up_sign_out_and_sign_in(page, live_server):
     page.get_by_label("Email").fill("MARIA@example.com")
     page.get_by_label("Password").fill("wrong password!")
     page.get_by_role("button", name="Sign in").click()
-    assert "Wrong email or password." in page.content()
+    page.get_by_text("Wrong email or password.").wait_for()
     page.get_by_label("Password").fill("tango-every-night")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(live_server.url + "/me/settings")

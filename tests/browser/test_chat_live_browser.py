@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_live_browser import sign_in, wait_for_streams
+from tests.fixtures.browser import open_navigation
 from tests.fixtures.live import trio  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("trio")]
@@ -40,6 +41,7 @@ def test_a_message_reaches_the_other_browser_live_and_nobody_else(app, browser, 
     bob_home.goto(url + "/me")
     for member, page in (("alice", alice), ("bob", bob_home), ("carol", carol)):
         wait_for_streams(live, member, 1, page)
+    open_navigation(bob_home)  # on a phone the badges are behind the menu button
     badge = bob_home.locator(".site-header [data-badge=chat]")
     assert badge.is_hidden()
 

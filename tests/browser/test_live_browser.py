@@ -7,6 +7,7 @@ import pytest
 
 from idance_web.services.notifications import unread_count
 from tests.fixtures.auth import PASSWORD
+from tests.fixtures.browser import open_navigation
 from tests.fixtures.live import send, trio  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("trio")]
@@ -70,6 +71,10 @@ def test_tabs_share_one_stream_and_nothing_is_lost_or_doubled(app, browser, live
             timeout=1000)
         assert [m["html"] for m in received(tab)] == [
             "<p>Salsa tonight? &lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</p>"]
+        # On a phone the badge is behind the menu button, which shows the sum meanwhile.
+        total = sum(map(int, tab.locator("#nav-links [data-badge]").all_text_contents()))
+        assert total >= 2 and tab.locator("[data-nav-unread]").text_content() == f"{total} unread"
+        open_navigation(tab)
         assert tab.locator("[data-badge=notifications]").is_visible()
     assert len(live._all("bob")) == 1
 

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from idance_web.demo import DEMO_PASSWORD, load_demo
+from tests.fixtures.browser import open_navigation
 
 pytestmark = pytest.mark.browser
 
@@ -24,6 +25,7 @@ def test_she_reads_her_notifications_and_the_badge_clears(live_app, live_server,
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(re.escape(url) + r"/(me)?$"))
 
+    open_navigation(page)  # on a phone the badges are behind the menu button
     badge = page.locator('header [data-badge="notifications"]')
     assert badge.is_visible() and int(badge.inner_text()) > 0
     page.get_by_role("link", name=re.compile("^Notifications")).click()
@@ -46,6 +48,7 @@ def test_she_reads_her_notifications_and_the_badge_clears(live_app, live_server,
     page.get_by_role("button", name="Mark all read").click()
     page.wait_for_url(url + "/notifications")
     assert page.locator(".notification.unread").count() == 0
+    open_navigation(page)
     assert page.locator('header [data-badge="notifications"]').is_hidden()
 
     # A visitor's contact message, shown in full.

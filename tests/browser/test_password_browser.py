@@ -7,6 +7,7 @@ import pytest
 
 from idance_web.services import accounts
 from tests.fixtures.app import build_app, make_config
+from tests.fixtures.browser import sign_out
 from tests.fixtures.mail import deliver, link_in
 
 pytestmark = pytest.mark.browser
@@ -50,7 +51,7 @@ def test_reset_a_forgotten_password_through_the_email(page, live_app, live_serve
     page.wait_for_url(url + "/me")
     assert page.get_by_role("heading", level=1).inner_text() == "Lena Novak"
 
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     page.goto(link)  # used once: a clear page, not an error
     assert "already used" in page.content()
     page.goto(url + "/login")

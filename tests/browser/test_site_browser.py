@@ -50,7 +50,7 @@ def test_build_publish_and_a_visitor_sees_the_published_version(browser, live_se
     page.wait_for_url(url + "/me/site")
     # An edit after publishing stays in the draft.
     add_block(page, url, "text", {"#body": "Draft-only surprise"})
-    # Reorder without a script: move the last block up.
+    # Reorder: move the last block up.
     page.locator(".block-item").last.get_by_role("button", name="↑ Up").click()
 
     visitor_context = browser.new_context(viewport={"width": 360, "height": 740})
