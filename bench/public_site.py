@@ -33,7 +33,9 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -159,7 +161,7 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
     raise SystemExit("gunicorn did not become ready")
 
 
-def sign_in(port: int) -> str:
+def sign_in(port: int, email: str = EMAIL, password: str = PASSWORD) -> str:
     """Sign in through the login form as a browser does; the session cookie."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -169,7 +171,7 @@ def sign_in(port: int) -> str:
         cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
         body = urllib.parse.urlencode(
-            {"csrf_token": token, "email": EMAIL, "password": PASSWORD})
+            {"csrf_token": token, "email": email, "password": password})
         conn.request("POST", "/login", body=body, headers={
             "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
         response = conn.getresponse()
@@ -262,6 +264,75 @@ def uncached(config: Config, path: str, runs: int) -> dict:
             "hit_p50": pct(hit, 50) * 1000, "queries": statistics.median(queries), "n": runs}
 
 
+def start_gunicorn(config: Config, cwd: Path, port: int) -> subprocess.Popen:
+    """gunicorn as served (``gunicorn.conf.py``; gthread, 1 worker × 16 threads) on the data
+    of ``config``, on 127.0.0.1:``port``, ready to answer."""
+    env = {**os.environ, "IDANCE_ENV": "development",
+           "IDANCE_DB_URL": config.db_url, "IDANCE_AUTO_MIGRATE": "false",
+           "IDANCE_RATE_LIMITS": "false", "IDANCE_MEDIA_ROOT": config.media_root,
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+         "-k", "gthread", "-w", "1", "--threads", "16",
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "idance_web:create_app()"],
+        cwd=cwd, env=env, start_new_session=True)
+    try:
+        wait_ready(port, proc)
+    except BaseException:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise
+    return proc
+
+
+@contextmanager
+def serving(config: Config, tmp: Path, body: bytes) -> Iterator[tuple[int, str]]:
+    """``body`` as a static file and gunicorn serving the app on ``config``'s data: yields
+    (port, the file's path); gunicorn is stopped and the file removed afterwards."""
+    static_file = ROOT / "static" / f"bench-{secrets.token_hex(6)}.html"
+    static_file.write_bytes(body)  # the same bytes, served as a file
+    proc: subprocess.Popen | None = None
+    try:
+        port = free_port()
+        proc = start_gunicorn(config, tmp, port)
+        yield port, f"/static/{static_file.name}"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        static_file.unlink(missing_ok=True)
+
+
+def run_cases(port: int, cases, clients: int, seconds: float) -> dict:
+    """``{name: load(...)}`` for each ``(name, path, cookie)``, one after another, each after a
+    short warm-up."""
+    results = {}
+    for name, path, cookie in cases:
+        load(port, path, clients, min(1.0, seconds), cookie=cookie)
+        results[name] = load(port, path, clients, seconds, cookie=cookie)
+    return results
+
+
+def print_table(results: dict, clients: int, seconds: float, baselines=("static file",)) -> None:
+    """The cases' figures, then each one's throughput as a share of each baseline's."""
+    print(f"\n{clients} keep-alive clients x {seconds:g} s each, gunicorn gthread "
+          f"1 worker x 16 threads, {os.cpu_count()} cores (clients share them)")
+    width = max(14, max(len(name) for name in results) + 2)
+    print(f"{'case':<{width}}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}"
+          f"{'errors':>8}{'bytes':>8}")
+    for name, r in results.items():
+        print(f"{name:<{width}}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['n']:>10}"
+              f"{r['errors']:>8}{r['bytes']:>8}")
+    for name, r in results.items():
+        if name == baselines[0]:
+            continue
+        shares = "; ".join(f"{r['rps'] / results[b]['rps']:.2f}x {b}'s throughput"
+                           for b in baselines)
+        print(f"{name}: {shares}, p50 {r['p50'] / results[baselines[0]]['p50']:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (about 15 s)")
@@ -273,8 +344,6 @@ def main() -> None:
     began = time.perf_counter()
 
     tmp = Path(tempfile.mkdtemp(prefix="idance-bench-"))
-    static_file = ROOT / "static" / f"bench-{secrets.token_hex(6)}.html"
-    proc: subprocess.Popen | None = None
     config = bench_config(tmp)
     page = f"/@{USERNAME}"
     try:
@@ -285,53 +354,21 @@ def main() -> None:
         # in-process job worker, which holds it too).
         app.extensions["idance.worker"].stop()
         app.extensions["idance.db"].close()
-        static_file.write_bytes(body)  # the same bytes, served as a file
-        print(f"page {page}: {len(body)} bytes, 12 blocks; static file {static_file.name}")
-
-        port = free_port()
-        env = {**os.environ, "IDANCE_ENV": "development",
-               "IDANCE_DB_URL": config.db_url, "IDANCE_AUTO_MIGRATE": "false",
-               "IDANCE_RATE_LIMITS": "false", "IDANCE_MEDIA_ROOT": config.media_root}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-             "-k", "gthread", "-w", "1", "--threads", "16",
-             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "idance_web:create_app()"],
-            cwd=tmp, env={**env, "PYTHONPATH": str(ROOT)}, start_new_session=True)
-        wait_ready(port, proc)
-        cookie = sign_in(port)
-        results = {}
-        for name, path, session in (("static file", f"/static/{static_file.name}", ""),
-                                    ("cached page", page, ""),
-                                    ("/groups", "/groups", ""),
-                                    ("group page", f"/groups/{GROUP}", ""),
-                                    ("/me", "/me", cookie),
-                                    ("/me/profile", "/me/profile", cookie)):
-            load(port, path, args.clients, min(1.0, seconds), cookie=session)  # warm-up
-            results[name] = load(port, path, args.clients, seconds, cookie=session)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=15)
-        proc = None
-
+        print(f"page {page}: {len(body)} bytes, 12 blocks")
+        with serving(config, tmp, body) as (port, static):
+            cookie = sign_in(port)
+            results = run_cases(port, (("static file", static, ""),
+                                       ("cached page", page, ""),
+                                       ("/groups", "/groups", ""),
+                                       ("group page", f"/groups/{GROUP}", ""),
+                                       ("/me", "/me", cookie),
+                                       ("/me/profile", "/me/profile", cookie)),
+                                args.clients, seconds)
         miss = uncached(config, page, runs)
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-        static_file.unlink(missing_ok=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"\n{args.clients} keep-alive clients x {seconds:g} s each, gunicorn gthread "
-          f"1 worker x 16 threads, {os.cpu_count()} cores (clients share them)")
-    print(f"{'case':<14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}"
-          f"{'bytes':>8}")
-    for name, r in results.items():
-        print(f"{name:<14}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['n']:>10}"
-              f"{r['errors']:>8}{r['bytes']:>8}")
-    static = results["static file"]
-    for name, r in results.items():
-        if name != "static file":
-            print(f"{name} / static: {r['rps'] / static['rps']:.2f}x the throughput, "
-                  f"p50 {r['p50'] / static['p50']:.2f}x")
+    print_table(results, args.clients, seconds)
     print(f"uncached page, in-process server time over {miss['n']} misses: "
           f"p50 {miss['miss_p50']:.2f} ms, p99 {miss['miss_p99']:.2f} ms, "
           f"{miss['queries']:g} queries per miss (a hit: p50 {miss['hit_p50']:.2f} ms)")

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.network",
     "tests.fixtures.app",
     "tests.fixtures.auth",
+    "tests.fixtures.dancers",
     "tests.fixtures.mail",
     "tests.fixtures.xdist",
 ]

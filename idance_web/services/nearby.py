@@ -120,20 +120,26 @@ def _ranges_clause(field: str, prefix: str, ranges, vars: dict) -> str:
 
 def nearby_query(origin, radius_km: float, style: str | None = None, role: str | None = None,
                  level: str | None = None, limit: int = 20, exclude: Any = None,
-                 after: tuple[float, Any] | None = None) -> NearbyQuery:
+                 after: tuple[float, Any] | None = None,
+                 skip_param: str | None = None) -> NearbyQuery:
     """Dancers within ``radius_km`` of ``origin`` (a unit vector), nearest first.
 
     With ``style`` (a dance_style key) it reads ``user_dance_style`` by its ``near`` key, and
     ``role`` (someone who leads: ``lead`` or ``both``) and ``level`` filter the rows; without,
     it reads ``profile`` by ``cell``. Rows are ``{user, chord}`` (plus ``role``, ``level``
     with a style). ``exclude`` is a user record left out (the member herself); ``after`` is
-    the ``(chord, user)`` of the last row of the previous page.
+    the ``(chord, user)`` of the last row of the previous page; ``skip_param`` names a
+    parameter that the caller's batch sets to more users to leave out (those she swiped).
     """
     radius_km = min(max(float(radius_km), MIN_RADIUS_KM), MAX_RADIUS_KM)
     vars: dict = {"origin": [float(x) for x in origin], "max_chord": chord_for_km(radius_km),
                   "limit": max(1, min(int(limit), 100)), "exclude": exclude}
     ranges = cell_ranges(origin, radius_km)
     outer = ["chord <= $max_chord", "user != $exclude"]
+    if skip_param:
+        if not skip_param.isidentifier():
+            raise ValueError("skip_param names a query parameter")
+        outer.append(f"user NOT IN ${skip_param}")
     if style:
         table, user, fields = "user_dance_style", "in", ", role, level"
         keys = _ranges_clause("near", f"{style}|", ranges, vars)

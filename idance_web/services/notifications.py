@@ -49,14 +49,17 @@ _FIELDS = """id, kind, text, read_at, created_at, recipient_key, subject,
     actor.display_name AS actor_name, actor.username AS actor_username,
     subject.name AS subject_name, subject.slug AS subject_slug, subject.title AS subject_title,
     subject.target AS subject_target"""
-# Kinds she turned off in the app are hidden from the list and the badge.
-_OFF = "LET $off = SELECT VALUE kind FROM notification_pref WHERE member = $me AND in_app = false"
-_LIST = f"""{_OFF};
-    SELECT {_FIELDS} FROM notification
+# Kinds she turned off in the app are hidden from the list and the badge. These three parts
+# also serve a page that reads her newest rows and her count beside other things in one batch
+# (her home, ``services/home.py``): the LET first, then the rows and the count as expressions.
+HIDDEN_KINDS = ("LET $off = SELECT VALUE kind FROM notification_pref WHERE member = $me "
+                "AND in_app = false")
+NEWEST = f"""SELECT {_FIELDS} FROM notification
     WHERE recipient_key > $lo AND recipient_key < $hi AND kind NOT IN $off
     ORDER BY recipient_key LIMIT $limit"""
-_UNREAD = f"""{_OFF};
-    RETURN count(SELECT id FROM notification WHERE unread_key = $me AND kind NOT IN $off)"""
+UNREAD_COUNT = "count(SELECT id FROM notification WHERE unread_key = $me AND kind NOT IN $off)"
+_LIST = f"{HIDDEN_KINDS};\n    {NEWEST}"
+_UNREAD = f"{HIDDEN_KINDS};\n    RETURN {UNREAD_COUNT}"
 _ONE = f"SELECT {_FIELDS} FROM ONLY $id"
 _READ = "UPDATE $ids SET read_at = time::now() WHERE read_at = NONE RETURN NONE"
 _READ_ALL = "UPDATE notification SET read_at = time::now() WHERE unread_key = $me RETURN NONE"
@@ -196,6 +199,13 @@ def group_rows(rows: list[dict]) -> list[Item]:
     return items
 
 
+def list_params(member_key: str, limit: int, after: str | None = None) -> dict:
+    """The parameters of her list's range (``NEWEST``): her rows are the keys between
+    ``<her key>/`` and ``<her key>0``, continued after the cursor ``after``."""
+    return {"me": _me(member_key), "lo": f"{member_key}/" + (after or ""),
+            "hi": f"{member_key}0", "limit": limit}
+
+
 def list_notifications(db: Database, member_key: str, after: str | None = None,
                        limit: int = PAGE) -> tuple[list[Item], str | None]:
     """A page of her list, newest first, grouped; and the cursor of the next page (or None).
@@ -204,10 +214,8 @@ def list_notifications(db: Database, member_key: str, after: str | None = None,
     """
     if after is not None and not CURSOR_RE.match(after):
         raise Invalid({"after": "That page does not exist."})
-    lo = f"{member_key}/" + (after or "")
     with db.member(member_key) as s:
-        rows = s.query(_LIST, {"me": _me(member_key), "lo": lo, "hi": f"{member_key}0",
-                               "limit": limit + 1})[-1]
+        rows = s.query(_LIST, list_params(member_key, limit + 1, after))[-1]
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = rows[-1]["recipient_key"].split("/", 1)[1] if more else None

@@ -47,6 +47,9 @@ def _fill_badge(app, template, context, **extra) -> None:
     if (template.name or "").startswith("errors/") or g.get("public_page") \
             or not getattr(current_user, "is_authenticated", False):
         return
+    if g.get("chat_unread") is not None:  # counted by the page itself (her home)
+        context["chat_unread"] = g.chat_unread
+        return
     try:
         context["chat_unread"] = chat.unread_total(get_db(), current_user.key)
     except (AppError, DatabaseError):

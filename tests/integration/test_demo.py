@@ -103,3 +103,23 @@ def test_the_documented_account_has_notifications_of_every_kind(app, db):
     again = load_demo(db, app.config["IDANCE"])
     assert "Demo notifications already loaded." in again
     assert len(notifications.list_notifications(db, "demo_000", limit=60)[0]) == len(items)
+
+
+def test_the_documented_account_finds_her_home_waiting(app, db):
+    from idance_web.services.home import member_home
+
+    load_demo(db, app.config["IDANCE"])
+    home = member_home(db, "demo_000")
+    assert home.matches and home.unread_chats and home.chat_unread > 0
+    assert home.notifications_unread > 0 and any(i.unread for i in home.notifications)
+    assert home.feed and all(v["username"] != "ana-dubois" for v in home.feed)
+    assert home.nearby and home.site["state"] == "published"
+
+    def follows():
+        with db.system() as s:
+            return s.value("RETURN count(SELECT id FROM follow WHERE in = user:demo_000)")
+
+    before = follows()
+    load_demo(db, app.config["IDANCE"])
+    assert follows() == before
+    assert len(member_home(db, "demo_000").feed) == len(home.feed)

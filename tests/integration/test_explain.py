@@ -161,7 +161,7 @@ def _walk(app, db, make_user) -> None:
         assert response.status_code < 500, (path, response.status_code)
         return response
 
-    for path in ("/me", "/me/profile", "/api/cities?q=ber", "/me/settings",
+    for path in ("/", "/me", "/me/profile", "/api/cities?q=ber", "/me/settings",
                  "/me/settings/export"):
         assert client.get(path).status_code == 200, path
     _walk_setup(client, get, post)
@@ -185,6 +185,8 @@ def _walk(app, db, make_user) -> None:
     chat_path = re.search(r'href="(/chat/[^"#]+)"',
                           client.get("/matches").get_data(as_text=True)).group(1)
     post(chat_path + "/messages", body="Hello Bob", idempotency_key="walk-key-0001")
+    for who in (client, bob.client):  # her home: a match, an unread chat, dancers nearby
+        get(who, "/")
     for who in (client, bob.client):
         get(who, "/chat")
         get(who, chat_path)

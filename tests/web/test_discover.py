@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
-from surrealdb import RecordID
 
-from idance_web.services.profiles import age_on
-from tests.fixtures.auth import PASSWORD, AuthActions, csrf_token
-
-BERLIN, PARIS, BARCELONA = 2950159, 2988507, 3128760
-
-
-@pytest.fixture
-def dancer(app, db, make_user):
-    """A member with a city, a date of birth and styles, signed in on a client of her own."""
-
-    def make(username, city=BERLIN, born="1990-05-01", styles=(("salsa", "advanced", "lead"),),
-             show_distance=True, show_age=True, tier="free", discoverable=True, height=None):
-        rid = make_user(username)
-        birth = dt.datetime.fromisoformat(born).replace(tzinfo=dt.UTC) if born else None
-        with db.system() as s:
-            s.query(
-                """UPDATE profile SET city = $city, location = $city.vector,
-                       birth_date = $born, show_distance = $show, show_age = $show_age,
-                       public_age = $age, discoverable = $disc, height_cm = $height, looking_for = ['dance_partner']
-                   WHERE owner = type::thing('user', $u);
-                   UPDATE type::thing('user', $u) SET tier = $tier;
-                   FOR $s IN $styles {
-                       RELATE (type::thing('user', $u))->user_dance_style->(type::thing('dance_style', $s[0]))
-                           SET level = $s[1], role = $s[2];
-                   };""",
-                {"u": username, "city": RecordID("city", city) if city else None,
-                 "born": birth, "age": age_on(birth.date(), dt.date.today()) if birth else None,
-                 "show": show_distance,
-                 "show_age": show_age, "disc": discoverable, "tier": tier,
-                 "styles": [list(s) for s in styles], "height": height})
-        client = app.test_client()
-        AuthActions(client).login(f"{username}@example.com", PASSWORD)
-        client.rid = rid
-        return client
-
-    return make
+from tests.fixtures.auth import csrf_token
+from tests.fixtures.dancers import BARCELONA, PARIS
 
 
 def names(html: str) -> list[str]:
