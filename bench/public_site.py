@@ -257,6 +257,7 @@ def uncached(config: Config, path: str, runs: int) -> dict:
             client.get(path)
             hit.append(time.perf_counter() - t)
     finally:
+        app.extensions["idance.worker"].stop()  # it would open the file again after close
         db.close()
     miss.sort()
     hit.sort()
