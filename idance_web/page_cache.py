@@ -50,6 +50,7 @@ class DependentCache:
 
     def __init__(self, max_entries: int = 2000):
         self._entries: OrderedDict[tuple, Any] = OrderedDict()
+        self._keys: dict[str, set[tuple]] = {}  # record id → keys of the entries showing it
         self._lock = threading.Lock()
         self.max_entries = max_entries
         self.hits = 0
@@ -79,11 +80,21 @@ class DependentCache:
                 if read_at < self._cleared_at or read_at < oldest - 1 or any(
                         gen > read_at and ids & entry.depends_on for gen, ids in self._recent):
                     return entry
+            self._forget(key)
             self._entries[key] = entry
-            self._entries.move_to_end(key)
+            for record in entry.depends_on:
+                self._keys.setdefault(record, set()).add(key)
             while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+                self._forget(next(iter(self._entries)))
         return entry
+
+    def _forget(self, key: tuple) -> None:
+        entry = self._entries.pop(key, None)
+        for record in entry.depends_on if entry is not None else ():
+            keys = self._keys[record]
+            keys.discard(key)
+            if not keys:
+                del self._keys[record]
 
     def drop(self, record_ids: Iterable[str]) -> int:
         """Remove every entry that depends on one of ``record_ids``; return how many."""
@@ -91,15 +102,17 @@ class DependentCache:
         with self._lock:
             self.generation += 1
             self._recent.append((self.generation, ids))
-            stale = [k for k, e in self._entries.items() if e.depends_on & ids]
+            # Through the index: a write costs what it drops, not a look at every entry.
+            stale = set().union(*(self._keys.get(record, ()) for record in ids))
             for key in stale:
-                del self._entries[key]
+                self._forget(key)
         return len(stale)
 
     def clear(self) -> None:
         """Remove every entry; one read before this is returned but not kept."""
         with self._lock:
             self._entries.clear()
+            self._keys.clear()
             self.generation += 1
             self._cleared_at = self.generation
 
