@@ -64,7 +64,11 @@ def compact(config: Config, log: Callable[[str], None] = lambda m: None) -> tupl
         lock.take(path)  # nobody opened the old file meanwhile
         try:
             os.rename(path, kept)
-            os.rename(fresh, path)
+            try:
+                os.rename(fresh, path)
+            except OSError:
+                os.rename(kept, path)  # never leave no data file where the app looks for one
+                raise
         finally:
             lock.release()
     finally:
