@@ -11,7 +11,8 @@ holding one of the tokens a change makes are dropped before the writing request 
 Active only while the hub follows the feed of an embedded database: then every write passes
 through this process (a request's reaches the cache before its response, a job's at the hub's
 next poll, which the job wakes). With a SurrealDB server another process's write would be seen
-up to a poll later, so a revoked session could be served for seconds: there, nothing is kept.
+up to a poll later, so a revoked session could be served for seconds: there, nothing is kept;
+nor while the hub's last poll failed (what changed meanwhile waits undelivered).
 Entries also expire (``*_SECONDS``), which bounds a dependency missed and refreshes the
 session's last use. A page part is stored with this session's CSRF token replaced by a
 placeholder and gets the asking session's own token each time it is served.
@@ -77,7 +78,9 @@ class MemberCache:
 
     @property
     def active(self) -> bool:
-        return self.hub.running and self.db.embedded
+        # While the feed cannot be read, changes wait undelivered: nothing kept is trusted
+        # until a poll reads it again (and delivers them, dropping what they touch).
+        return self.hub.running and self.hub.healthy and self.db.embedded
 
     def remember(self, store: DependentCache, key: tuple, seconds: float,
                  make: Callable[[], tuple[Any, Iterable[str]]]) -> Any:

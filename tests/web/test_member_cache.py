@@ -161,3 +161,22 @@ def test_her_pages_reuse_the_connections_identity(app, make_user):
     page(client, "/me/profile")
     assert db.query_count > queries  # nothing kept (no hub): every part was read again
     assert db.authentications == before
+
+
+def test_nothing_kept_is_trusted_while_the_feed_cannot_be_read(app, make_user, hub, monkeypatch):
+    """A poll that fails leaves changes undelivered: pages read again until one succeeds."""
+    make_user("ana")
+    client = signed_in(app, "ana")
+    assert "Read again." not in page(client, "/me")  # kept now
+
+    def unreadable(*args, **kwargs):
+        raise RuntimeError("the feed cannot be read")
+
+    monkeypatch.setattr(hub, "_read", unreadable)
+    hub.sync()  # fails (logged): the hub is not healthy
+    with app.extensions["idance.db"].system() as s:
+        s.query("UPDATE profile SET bio = 'Read again.' WHERE owner = user:ana")
+    assert not hub.healthy and "Read again." in page(client, "/me")
+    monkeypatch.undo()
+    hub.sync()
+    assert hub.healthy and "Read again." in page(client, "/me")
