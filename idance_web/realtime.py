@@ -90,7 +90,8 @@ class Hub:
         self.started_at: float | None = None
         self.polls = 0
         self.brisk = False  # poll at `interval` even while nothing changes
-        self.healthy = True  # the last poll read the feed (False: changes may be undelivered)
+        # The last poll read the feed (False: changes may wait undelivered, or none was read).
+        self.healthy = False
 
     # -- subscribers --------------------------------------------------------------------------
     def subscribe(self, tables: Iterable[str], callback: Callback,
@@ -226,6 +227,7 @@ class Hub:
                     else:
                         high = middle
                 self._cursor = newest + 1
+        self.healthy = True
         self._reset_subscribers()
         return self._cursor
 
