@@ -12,7 +12,9 @@ the app's static folder under a temporary name, and serves the app with gunicorn
 worker runs its real-time hub, as served (``gunicorn.conf.py``). The uncached page cannot be reached over HTTP
 (the app has no cache-busting path or switch), so (c) is the server time of a cache miss,
 measured in-process with Flask's test client on a fresh app, the cache cleared before each
-request. Everything is removed afterwards and gunicorn is stopped in a ``finally``.
+request; so are ``/me`` and ``/me/profile`` with their parts kept by the member cache and with
+that cache emptied before each request (everything read and rendered again). Everything is
+removed afterwards and gunicorn is stopped in a ``finally``.
 """
 
 from __future__ import annotations
@@ -257,6 +259,7 @@ def uncached(config: Config, path: str, runs: int) -> dict:
             client.get(path)
             hit.append(time.perf_counter() - t)
     finally:
+        app.extensions["idance.worker"].stop()  # it would open the file again after close
         db.close()
     miss.sort()
     hit.sort()
@@ -333,6 +336,44 @@ def print_table(results: dict, clients: int, seconds: float, baselines=("static 
         print(f"{name}: {shares}, p50 {r['p50'] / results[baselines[0]]['p50']:.2f}x")
 
 
+def member_pages(config: Config, runs: int) -> dict:
+    """Server time of ``/me`` and ``/me/profile`` in-process, signed in, with the hub running:
+    kept parts (a hit of the member cache) and everything read and rendered again (the cache
+    emptied before each request), with the queries each sends."""
+    app = create_app(config)
+    db = app.extensions["idance.db"]
+    cache = app.extensions["idance.member_cache"]
+    hub = app.extensions["idance.hub"]
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    assert client.post("/login", data={"csrf_token": token, "email": EMAIL,
+                                       "password": PASSWORD}).status_code == 302
+    hub.start()
+    found = {}
+    try:
+        for path in ("/me", "/me/profile"):
+            for _ in range(5):
+                assert client.get(path).status_code == 200
+            for case, empty in (("miss", True), ("hit", False)):
+                times, queries = [], []
+                for _ in range(runs):
+                    if empty:
+                        cache.clear()
+                    before = db.query_count
+                    t = time.perf_counter()
+                    assert client.get(path).status_code == 200
+                    times.append(time.perf_counter() - t)
+                    queries.append(db.query_count - before)
+                times.sort()
+                found[(path, case)] = (pct(times, 50) * 1000, statistics.median(queries))
+    finally:
+        hub.stop()
+        app.extensions["idance.worker"].stop()
+        db.close()
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (about 15 s)")
@@ -365,6 +406,7 @@ def main() -> None:
                                        ("/me/profile", "/me/profile", cookie)),
                                 args.clients, seconds)
         miss = uncached(config, page, runs)
+        mine = member_pages(config, runs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -372,6 +414,9 @@ def main() -> None:
     print(f"uncached page, in-process server time over {miss['n']} misses: "
           f"p50 {miss['miss_p50']:.2f} ms, p99 {miss['miss_p99']:.2f} ms, "
           f"{miss['queries']:g} queries per miss (a hit: p50 {miss['hit_p50']:.2f} ms)")
+    for (path, case), (p50, queries) in mine.items():
+        print(f"{path} in-process, {'kept parts' if case == 'hit' else 'all read again'}: "
+              f"p50 {p50:.2f} ms, {queries:g} queries")
     print(f"total {time.perf_counter() - began:.1f} s")
 
 

@@ -80,6 +80,7 @@ def configure_observability(app: Flask) -> None:
 def configure_database(app: Flask) -> None:
     from .media import Decoders
     from .storage import storage_from_config
+    from .member_cache import MemberCache
     from .page_cache import PublicCache
     from .realtime import Hub
 
@@ -89,6 +90,7 @@ def configure_database(app: Flask) -> None:
     hub = app.extensions["idance.hub"] = Hub(db)
     hub.init_app(app)
     app.extensions["idance.public_cache"] = PublicCache(hub)
+    app.extensions["idance.member_cache"] = MemberCache(hub, db)
     # One app per process: its decoding threads bound how many uploads decode at once.
     app.extensions["idance.image_decoders"] = Decoders(app.config["IDANCE"].image_decoders)
 

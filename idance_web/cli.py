@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from .backup.commands import backup_command, restore_command
+from .backup.commands import backup_command, compact_command, restore_command
 from .db_errors import DatabaseLocked
 from .extensions import get_db
 from .migrate import MigrationError, Runner
@@ -237,6 +237,7 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(compact_command)
 
 
 def _create_app():

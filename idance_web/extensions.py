@@ -21,3 +21,8 @@ limiter = Limiter(key_func=get_remote_address, headers_enabled=True, default_lim
 def get_db() -> Database:
     """The app's database (opened on first use, not at import or factory time)."""
     return current_app.extensions["idance.db"]
+
+
+def member_cache():
+    """The app's cache of what members' own pages repeat (``member_cache.py``)."""
+    return current_app.extensions["idance.member_cache"]

@@ -90,6 +90,8 @@ class Hub:
         self.started_at: float | None = None
         self.polls = 0
         self.brisk = False  # poll at `interval` even while nothing changes
+        # The last poll read the feed (False: changes may wait undelivered, or none was read).
+        self.healthy = False
 
     # -- subscribers --------------------------------------------------------------------------
     def subscribe(self, tables: Iterable[str], callback: Callback,
@@ -148,7 +150,12 @@ class Hub:
                 return []
             delivered: list[Change] = []
             while True:
-                rows = self._read(self._cursor) or []
+                try:
+                    rows = self._read(self._cursor) or []
+                except Exception:
+                    self.healthy = False
+                    raise
+                self.healthy = True
                 complete = sum(len(r.get("changes", [])) for r in rows) < PAGE
                 if not complete and len(rows) > 1:
                     # The page may end inside its last transaction: read that one again.
@@ -220,6 +227,7 @@ class Hub:
                     else:
                         high = middle
                 self._cursor = newest + 1
+        self.healthy = True
         self._reset_subscribers()
         return self._cursor
 

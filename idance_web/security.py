@@ -70,7 +70,7 @@ class PublicAwareSessionInterface(SecureCookieSessionInterface):
 
 def init_security(app: Flask) -> None:
     """Register the user loader, the header hook and the nonce helper on ``app``."""
-    from .extensions import get_db, login_manager
+    from .extensions import get_db, login_manager, member_cache
     from .services.accounts import load_session_user
 
     production = app.config["IDANCE"].is_production
@@ -80,7 +80,9 @@ def init_security(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(cookie_id: str):
-        return load_session_user(get_db(), cookie_id)
+        # Checked in the database at most once a minute per session while the hub keeps the
+        # check true (a revocation drops it before the revoking request answers).
+        return member_cache().session(cookie_id, lambda: load_session_user(get_db(), cookie_id))
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions

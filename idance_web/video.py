@@ -19,7 +19,15 @@ import av
 
 from .captions import MAX_CAPTION_BYTES, check_webvtt  # noqa: F401 - part of this interface
 from .media_errors import VideoRefused
-from .video_demo import make_demo_video  # noqa: F401 - part of this interface
+
+
+def make_demo_video(out_path: str | os.PathLike, **options) -> None:
+    """``video_demo.make_demo_video``, imported on first use: it needs numpy, which a
+    serving process should not import while it starts (0.1–0.2 s)."""
+    from .video_demo import make_demo_video as make
+
+    make(out_path, **options)
+
 
 CHUNK_BYTES = 1 << 20
 ACCEPTED_NAMES = "an MP4, WebM or MOV video"

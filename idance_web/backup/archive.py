@@ -92,8 +92,9 @@ def _migrations(session) -> list[str]:
 
 
 def write_backup(db: Database, path: str, progress: Progress | None = None,
-                 log: Callable[[str], None] = lambda m: None) -> dict:
-    """Write a backup of ``db`` (and its media) to ``path``; return the manifest.
+                 log: Callable[[str], None] = lambda m: None, media: bool = True) -> dict:
+    """Write a backup of ``db`` (and its media, unless ``media`` is false) to ``path``;
+    return the manifest.
 
     The file appears whole or not at all (written beside it, then renamed), owner-only.
     """
@@ -124,7 +125,8 @@ def write_backup(db: Database, path: str, progress: Progress | None = None,
         fd, tar_path = tempfile.mkstemp(dir=folder, prefix=".idance-backup-", suffix=".tar")
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w") as tar:
             tar.add(sql_path, arcname=SQL_NAME)
-            manifest["media"] = _add_media(tar, config, log)
+            manifest["media"] = _add_media(tar, config, log) if media else \
+                {"backend": "none", "files": {}}
             data = json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
             info = tarfile.TarInfo(MANIFEST_NAME)
             info.size, info.mtime, info.mode = len(data), int(started.timestamp()), 0o600

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from ..db_errors import DatabaseLocked
 from ..extensions import get_db
 from .archive import BackupError, write_backup
+from .compact import compact
 from .restore import restore, verify
 
 _RUNNING = ("the app is running and owns the data file, so this command cannot open it. "
@@ -97,3 +98,21 @@ def restore_command(file: str) -> None:
     finally:
         progress.done()
     click.echo(f"Restored {file}: {_summary(manifest)}; every table matches the backup.")
+
+
+@click.command("compact")
+@with_appcontext
+def compact_command() -> None:
+    """Rewrite the embedded data file with what it holds now (the app stopped): every start
+    reads the file's whole history, which this drops. The old file is kept beside it."""
+    progress = _Progress()
+    try:
+        before, after = compact(current_app.config["IDANCE"], log=progress.echo)
+    except DatabaseLocked:
+        raise click.ClickException("the app is running and owns the data file: stop it, "
+                                   "then compact") from None
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        progress.done()
+    click.echo(f"Compacted the data file: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB.")

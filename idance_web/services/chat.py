@@ -147,6 +147,22 @@ def unread_total(db: Database, member_key: str) -> int:
     return int(total or 0)
 
 
+def unread_badge(db: Database, member_key: str) -> tuple[int, list[RecordID]]:
+    """Her unread total as ``unread_total`` counts it, and the records it depends on besides
+    her own read states: the chats it counts and the other member of each direct one (whose
+    deletion hides their chat)."""
+    me = RecordID("user", member_key)
+    with db.member(member_key) as s:
+        rows = s.rows(
+            """SELECT chat, chat.kind AS kind, chat.members AS members,
+                   fn::chat_unread(chat) AS unread
+               FROM chat_state WHERE member = $me AND muted = false AND left_at = NONE""",
+            {"me": me})
+    records = [r["chat"] for r in rows] + [
+        m for r in rows if r.get("kind") == "direct" for m in r.get("members") or [] if m != me]
+    return sum(int(r.get("unread") or 0) for r in rows), records
+
+
 def thread(db: Database, member_key: str, key: str, before: str | None = None,
            limit: int = PAGE) -> dict:
     """One chat as she sees it: who is in it, a page of messages (oldest first, newest at the

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from icalendar import Calendar, Event
-
 from ..blocks import WEEKDAYS
 
 RRULE_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
@@ -31,6 +29,8 @@ def calendar(title: str, entries: list[dict], uid_domain: str, name: str,
 
     Times are floating local times: a class at 19:00 is at 19:00 wherever the studio is.
     """
+    from icalendar import Calendar, Event  # here: the serving process starts without it
+
     today = today or dt.date.today()
     cal = Calendar()
     cal.add("prodid", "-//iDance//Schedule//EN")

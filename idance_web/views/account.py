@@ -8,7 +8,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, session
 from flask_login import current_user, login_required, logout_user
 
 from ..errors import Invalid
-from ..extensions import get_db
+from ..extensions import get_db, member_cache
 from ..forms import DeleteForm, EmailForm, EmptyForm, PasswordForm, attach_errors
 from .. import mail
 from ..services import accounts, email_links, vlog_lists
@@ -23,9 +23,11 @@ bp = Blueprint("account", __name__, url_prefix="/me")
 @login_required
 def show():
     """Her own profile, private parts included, with links to edit it."""
-    db, key = get_db(), current_user.key
-    return render_template("account/me.html", p=own_profile(db, key),
-                           owner_vlogs=vlog_lists.by_owner(db, key))
+    key = current_user.key
+    main = member_cache().fragment("me", key, lambda: render_template(
+        "account/_me.html", p=own_profile(get_db(), key),
+        owner_vlogs=vlog_lists.by_owner(get_db(), key)))
+    return render_template("account/me.html", main=main)
 
 
 def _settings(status: int = 200, **forms):

@@ -16,9 +16,10 @@ from flask_login import current_user, login_required
 
 from ..db import DatabaseError
 from ..errors import AppError, Invalid, NotAllowed, Refused
-from ..extensions import get_db, limiter
+from ..extensions import get_db, limiter, member_cache
 from ..forms import EmptyForm, ReportForm, attach_errors
 from ..forms.chat import MessageForm
+from ..member_cache import token
 from ..services import chat, chat_actions, groups, social
 
 bp = Blueprint("chat", __name__)
@@ -43,17 +44,31 @@ def _count_for_pages(state) -> None:
 
 def _fill_badge(app, template, context, **extra) -> None:
     """Count her unread messages for a signed-in page. Error pages keep 0: they need no
-    count and must not ask a database that may be what failed."""
-    if (template.name or "").startswith("errors/") or g.get("public_page") \
+    count and must not ask a database that may be what failed; so do partials (``_x.html``),
+    which a page renders inside itself and whose navigation is the page's."""
+    name = template.name or ""
+    if name.startswith("errors/") or "/_" in name or g.get("public_page") \
             or not getattr(current_user, "is_authenticated", False):
         return
     if g.get("chat_unread") is not None:  # counted by the page itself (her home)
         context["chat_unread"] = g.chat_unread
         return
     try:
-        context["chat_unread"] = chat.unread_total(get_db(), current_user.key)
+        context["chat_unread"] = _unread(current_user.key)
     except (AppError, DatabaseError):
         pass
+
+
+def _unread(key: str) -> int:
+    # Kept per member until her read states, a message or a chat she counts, or the other
+    # member of a direct chat changes.
+    def count():
+        total, records = chat.unread_badge(get_db(), key)
+        return total, {token("chats", f"user:{key}"),
+                       *(token("chat" if r.table_name == "chat" else "member", r)
+                         for r in records)}
+
+    return member_cache().count("chat", key, count)
 
 
 def _wants_json() -> bool:

@@ -10,8 +10,9 @@ from flask import (Blueprint, Response, current_app, flash, g, jsonify, redirect
 from flask_login import current_user, login_required
 
 from ..errors import Invalid
-from ..extensions import get_db
+from ..extensions import get_db, member_cache
 from ..forms import EmptyForm, MarkReadForm, NotificationPrefsForm, attach_errors
+from ..member_cache import token
 from ..security import safe_next
 from ..services import notifications, push
 from .account import _settings
@@ -137,8 +138,7 @@ class _LazyCount:
             # error page reads nothing either (the database may be why it is shown).
             signed_in = not (g.get("public_page") or g.get("error_page")) \
                 and current_user.is_authenticated
-            self._value = notifications.unread_count(get_db(), current_user.key) \
-                if signed_in else 0
+            self._value = _unread(current_user.key) if signed_in else 0
         return self._value
 
     def __bool__(self) -> bool:
@@ -146,6 +146,12 @@ class _LazyCount:
 
     def __str__(self) -> str:
         return str(int(self))
+
+
+def _unread(key: str) -> int:
+    # Kept per member until a notification of hers or one of her preferences changes.
+    return member_cache().count("notifications", key, lambda: (
+        notifications.unread_count(get_db(), key), {token("notifications", f"user:{key}")}))
 
 
 @bp.app_context_processor

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from ..errors import Invalid, NotFound, Refused
-from ..extensions import get_db
+from ..extensions import get_db, member_cache
 from ..forms import ProfileForm, ProfileImageForm, attach_errors
 from ..services import places, profiles
 from ..services.options import lookup_options
@@ -44,24 +45,34 @@ def profile_input(form: ProfileForm) -> profiles.ProfileInput:
         show_age=form.show_age.data)
 
 
-def _editor(profile: dict, form: ProfileForm | None = None, images: dict | None = None,
-            city_choices=None, status: int = 200):
-    """The editor page: ``form`` and ``images`` are the forms as submitted, if one was."""
+def _render_editor(profile: dict, form: ProfileForm | None = None,
+                   images: dict | None = None, city_choices=None) -> str:
+    """The editor's forms: ``form`` and ``images`` are the forms as submitted, if one was."""
     if form is None:
         form = ProfileForm(formdata=None, data=form_data(profile))
     form.offer(lookup_options(get_db()))
     images = {slot: (images or {}).get(slot) or ProfileImageForm(
         slot, formdata=None, data={"alt": (profile.get(slot) or {}).get("alt", "")})
         for slot in SLOTS}
-    return render_template("profile/edit.html", p=profile, form=form, images=images,
-                           city_choices=city_choices or []), status
+    return render_template("profile/_edit.html", p=profile, form=form, images=images,
+                           city_choices=city_choices or [])
+
+
+def _editor(profile: dict, form: ProfileForm | None = None, images: dict | None = None,
+            city_choices=None, status: int = 200):
+    """The editor page showing what she submitted (and why it was refused)."""
+    main = Markup(_render_editor(profile, form, images, city_choices))
+    return render_template("profile/edit.html", main=main), status
 
 
 @bp.get("/me/profile")
 @login_required
 def edit():
     """The whole profile in one form that works without JavaScript."""
-    return _editor(profiles.own_profile(get_db(), current_user.key))
+    key = current_user.key
+    main = member_cache().fragment("profile-editor", key, lambda: _render_editor(
+        profiles.own_profile(get_db(), key)))
+    return render_template("profile/edit.html", main=main)
 
 
 @bp.post("/me/profile")

@@ -131,6 +131,28 @@ def test_import_semantics_no_event_fires_again(demo_backup):
         db.close()
 
 
+def test_restored_rows_leave_no_feed_history_and_the_feeds_follow_what_comes(demo_backup):
+    """The embedded engine never trims its change feed: rows restored into tables with a feed
+    would each write a feed entry kept for good. The tables get their feeds back afterwards,
+    as the backup defined them, and record the next change."""
+    db = _empty_db()
+    try:
+        restore(db, demo_backup["path"])
+        with db.system() as s:
+            info = s.value("INFO FOR DB")["tables"]
+            feed = s.value("SHOW CHANGES FOR DATABASE SINCE 0 LIMIT 1000")
+            s.query("UPDATE user:demo_000 SET display_name = 'After the restore'")
+            after = s.value("SHOW CHANGES FOR TABLE user SINCE 0 LIMIT 1000")
+    finally:
+        db.close()
+    assert "CHANGEFEED 3d" in info["user"] and "CHANGEFEED 3d" in info["message"]
+    assert "PERMISSIONS" in info["user"]  # the definition as it was, not only its feed
+    written = [c for entry in feed for c in entry["changes"] if "update" in c]
+    assert written == []  # the table definitions alone
+    updates = [c["update"] for entry in after for c in entry["changes"] if "update" in c]
+    assert [u["display_name"] for u in updates] == ["After the restore"]
+
+
 def test_verify_passes_and_the_cli_reports_it(demo_backup, app):
     manifest = verify(demo_backup["path"], demo_backup["config"])
     assert manifest["tables"] == demo_backup["manifest"]["tables"]
