@@ -180,3 +180,16 @@ def test_nothing_kept_is_trusted_while_the_feed_cannot_be_read(app, make_user, h
     monkeypatch.undo()
     hub.sync()
     assert hub.healthy and "Read again." in page(client, "/me")
+
+
+def test_her_vlogs_on_the_kept_profile_follow_posting_and_deleting(app, make_user, hub, cache):
+    from tests.fixtures.vlogs import post_images, posted_key, token, vlog_keys
+    make_user("ana")
+    client = signed_in(app, "ana")
+    assert vlog_keys(page(client, "/me")) == []
+    assert vlog_keys(page(client, "/me")) == []  # now a kept part
+    key = posted_key(post_images(client, title="Practice night"))
+    assert vlog_keys(page(client, "/me")) == [key]
+    assert client.post(f"/vlogs/{key}/delete",
+                       data={"csrf_token": token(client, key)}).status_code in (302, 303)
+    assert vlog_keys(page(client, "/me")) == []
