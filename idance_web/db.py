@@ -9,14 +9,12 @@ The embedded connection is one object shared by all threads: a lock serializes i
 identity is part of what the lock protects, so no request can run on a connection another
 request switched. The connection remembers who it is signed in as: the next block of the same
 identity skips re-authentication while its token is valid and no block since has written.
+Database users (the configured user on a server, the hub) sign in once and reuse the token the
+sign-in returned (``db_auth.py``).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import os
 import re
 import threading
@@ -25,12 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from joserfc import jwt
 from joserfc.jwk import OctKey
 from surrealdb import RecordID, Surreal
 
 from .config import Config
 from .data_lock import DataFileLock
+from .db_auth import UserSignIn, hub_password, mint_record_token
 from .db_errors import (  # noqa: F401 - the database's own failures are imported from here
     _NOT_EXECUTED, DatabaseError, DatabaseLocked, DatabaseUnavailable, DataUnwritable, map_error,
 )
@@ -55,18 +53,6 @@ class Identity:
 
 SYSTEM = Identity("system")
 HUB = Identity("hub")
-
-
-def _token_expiry(token: str) -> float:
-    """The ``exp`` claim of a JWT the database issued (read, not verified: it is our own)."""
-    payload = token.split(".")[1]
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return float(claims.get("exp", time.time() + 60))
-
-
-def hub_password(config: Config) -> str:
-    """The change-feed reader's database password, derived from the key (rotates with it)."""
-    return hmac.new(config.db_jwt_key.encode(), b"idance-hub", hashlib.sha256).hexdigest()
 
 
 class Session:
@@ -121,7 +107,16 @@ class Database:
         self._signed_in: Identity | None = None
         self._signed_in_until = 0.0
         self._wrote = False
-        self._hub_token: str | None = None
+        # Database users' sign-ins, kept as their tokens (an argon2 check each time otherwise).
+        self._hub_signin = UserSignIn({"namespace": config.db_namespace,
+                                       "database": config.database,
+                                       "username": "hub", "password": hub_password(config)})
+        self._user_signin = UserSignIn({"username": config.db_user, "password": config.db_pass})
+
+    @property
+    def user_signins(self) -> int:
+        """Password sign-ins of the configured user so far (a server only)."""
+        return self._user_signin.signins
 
     # -- connection -------------------------------------------------------------------------
     @property
@@ -154,7 +149,7 @@ class Database:
                 conn = Surreal(self.url)
                 conn.connect()
                 if not self.embedded and self.config.db_user:
-                    conn.signin({"username": self.config.db_user, "password": self.config.db_pass})
+                    self._user_signin.apply(conn)
                 conn.use(self.config.db_namespace, self.config.database)
             except DatabaseError:
                 raise
@@ -198,18 +193,10 @@ class Database:
     def mint_token(self, access: str, record: str, seconds: int | None = None,
                    now: int | None = None) -> str:
         """A record-access JWT for ``record`` under ``access``, signed with the configured key."""
-        now = int(time.time()) if now is None else now
-        claims = {
-            "iss": "SurrealDB",
-            "iat": now,
-            "nbf": now,
-            "exp": now + (seconds if seconds is not None else self.config.db_token_seconds),
-            "NS": self.config.db_namespace,
-            "DB": self.config.database,
-            "AC": access,
-            "ID": record,
-        }
-        return jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, self._jwt_key)
+        return mint_record_token(
+            self._jwt_key, self.config, access, record,
+            seconds if seconds is not None else self.config.db_token_seconds,
+            int(time.time()) if now is None else now)
 
     # -- identities -------------------------------------------------------------------------
     @contextmanager
@@ -271,34 +258,21 @@ class Database:
         self._signed_in_until = now + seconds - max(1, min(10, seconds // 4))
 
     def _signin_hub(self, conn) -> None:
-        # A database user's sign-in verifies its argon2 password (~100 ms holding the GIL):
-        # sign in once and authenticate with the token it returns (well under a millisecond).
         self.authentications += 1
-        if self._hub_token is not None:
-            try:
-                conn.authenticate(self._hub_token)
-                self._signed_in, self._signed_in_until = HUB, _token_expiry(self._hub_token) - 60
-                return
-            except Exception:  # expired, or the user was redefined with a rotated key
-                self._hub_token = None
         try:
-            tokens = conn.signin({"namespace": self.config.db_namespace,
-                                  "database": self.config.database,
-                                  "username": "hub", "password": hub_password(self.config)})
+            self._signed_in_until = self._hub_signin.apply(conn)
         except Exception as exc:
             self._reset(conn)
             raise NotAllowed(f"hub sign-in refused: {exc}") from exc
-        self._hub_token = getattr(tokens, "access", None)
         self._signed_in = HUB
-        self._signed_in_until = (_token_expiry(self._hub_token) - 60 if self._hub_token
-                                 else time.time() + 60)
 
     def _reset(self, conn) -> None:
-        """Return the connection to rest: root embedded, the configured user on a server."""
+        """Return the connection to rest: root embedded, the configured user on a server
+        (its token, or a password sign-in when the token is near its end or refused)."""
         self._signed_in = None
-        conn.invalidate()
+        conn.invalidate()  # first: authenticating as a user keeps a record identity's $auth
         if not self.embedded and self.config.db_user:
-            conn.signin({"username": self.config.db_user, "password": self.config.db_pass})
+            self._user_signin.apply(conn)
             conn.use(self.config.db_namespace, self.config.database)
 
     def member(self, user_id: Any) -> Any:

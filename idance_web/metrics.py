@@ -1,8 +1,9 @@
 """``/metrics``: the app's figures in the Prometheus text format, from configured addresses only.
 
 Each app has a registry of its own (a process may build several apps; tests build many).
-Requests are counted and timed by endpoint (the route's name, never the path, so the number of
-series stays bounded) and status. The rest is read when scraped: database round trips and
+Requests are counted and timed by endpoint (the route's name, never the path), method (one of
+HTTP's own, any other as ``OTHER``) and status, so the number of series stays bounded whatever
+clients send. The rest is read when scraped: database round trips and
 their time (``Database.query_count``/``query_seconds``), render-cache hits and misses, the job
 queue by state, open live streams (``app.extensions["idance.live"].count()``), and whether
 the hub and the in-process job worker run.
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
 
 disable_created_metrics()  # a `_created` series per label set is noise to a scraper
+# gunicorn passes any upper-case token of 3-20 characters as a method: labelled as it came,
+# each one a client invents would add series (and memory) for good.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _GAUGES: dict[str, tuple[str, Callable[[Flask], float]]] = {}
 
 
@@ -53,6 +57,7 @@ class Metrics:
         self._series: dict[tuple, tuple] = {}  # labels → (counter, histogram): skips their checks
 
     def observe(self, endpoint: str, method: str, status: int, seconds: float) -> None:
+        method = method if method in METHODS else "OTHER"
         key = (endpoint, method, status)
         series = self._series.get(key)
         if series is None:

@@ -1,12 +1,15 @@
 """The database layer's server path, without a server.
 
 With a SurrealDB server the app signs in as ``IDANCE_DB_USER`` at the root level and returns
-the connection to that user after each identity's block. No server binary can be installed
+the connection to that user after each identity's block, with the token of its one password
+sign-in (again only when the token nears its end or is refused). No server binary can be installed
 here, so these tests take the same code path on an embedded file whose root users are defined
 first: the engine checks a signed-in user's roles as a server does (its IAM is the same code).
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from surrealdb import Surreal
@@ -113,3 +116,76 @@ def test_a_wrong_password_fails_at_connect_naming_the_database(data_url):
         with db.system() as s:
             s.value("RETURN 1")
     db.close()
+
+
+def _write_as_member(db: Database, text: str) -> None:
+    """A member's block that writes: the connection goes back to the configured user after it."""
+    with db.member("ann") as s:
+        s.query("UPDATE profile SET bio = $text WHERE owner = $auth.id", {"text": text})
+
+
+def _signed_in_as(db: Database) -> str:
+    with db.system() as s:
+        return s.value("RETURN $session.tk.ID")
+
+
+def test_the_configured_user_signs_in_once_and_reuses_its_token(data_url):
+    db = server_db(data_url, "idance", OWNER_PASS)
+    try:
+        migrate(db, lookup=False)
+        _serves(db, "idance")
+        for n in range(3):
+            _write_as_member(db, f"bio {n}")
+            with db.hub() as s:
+                s.query("SHOW CHANGES FOR DATABASE SINCE 0 LIMIT 1")
+            assert _signed_in_as(db) == "idance"
+        with pytest.raises(NotAllowed):  # a member's sign-in returns the connection to rest too
+            db.record_signin("member", {"email": "ann@example.com", "password": "wrong"})
+        assert _signed_in_as(db) == "idance"
+        # Every block above returned the connection to the configured user (writes, the
+        # hub, the member's sign-in): one password sign-in, at connect; the hub's likewise.
+        assert db.user_signins == 1
+        assert db._hub_signin.signins == 1
+    finally:
+        db.close()
+
+
+def test_a_refused_token_signs_in_with_the_password_again(data_url):
+    db = server_db(data_url, "idance", OWNER_PASS)
+    try:
+        migrate(db, lookup=False)
+        _serves(db, "idance")
+        assert db.user_signins == 1
+        with db.system() as s:  # a redefined user gets a new token key: old tokens are refused
+            s.query(f"DEFINE USER OVERWRITE idance ON ROOT PASSWORD '{OWNER_PASS}' ROLES OWNER")
+        _write_as_member(db, "after the change")
+        assert db.user_signins == 2
+        assert _signed_in_as(db) == "idance"
+        _write_as_member(db, "once more")
+        assert db.user_signins == 2  # the new token is reused
+    finally:
+        db.close()
+
+
+def test_a_token_near_its_end_is_not_reused(data_url):
+    db = server_db(data_url, "idance", OWNER_PASS)
+    migrate(db, lookup=False)
+    _serves(db, "idance")
+    db.close()
+    conn = Surreal(data_url)
+    conn.connect()
+    # Reused for 4 s: a token is given up 60 s before its end.
+    conn.query_raw(f"DEFINE USER OVERWRITE idance ON ROOT PASSWORD '{OWNER_PASS}' ROLES OWNER "
+                   "DURATION FOR TOKEN 64s")
+    conn.close()
+    db = server_db(data_url, "idance", OWNER_PASS)
+    try:
+        _write_as_member(db, "within its life")
+        _write_as_member(db, "still within it")
+        assert db.user_signins == 1
+        time.sleep(max(0.0, db._user_signin.until - time.time()) + 0.1)
+        _write_as_member(db, "past it")
+        assert db.user_signins == 2
+        assert _signed_in_as(db) == "idance"
+    finally:
+        db.close()

@@ -41,6 +41,20 @@ def test_requests_are_counted_and_timed_by_endpoint_and_status(client):
     assert not any("nobody-here" in str(labels) for _, labels in samples)
 
 
+def test_methods_a_client_invents_share_one_series(app, client):
+    for n in range(40):
+        assert client.open("/healthz", method=f"INVENTED{n}").status_code == 405
+    client.open("/healthz", method="PROPFIND")
+    client.get("/healthz")
+    samples = scrape(client)
+    methods = {dict(labels)["method"] for name, labels in samples
+               if name == "idance_http_requests_total"}
+    assert methods == {"GET", "OTHER"}
+    assert samples[("idance_http_requests_total", (("endpoint", "none"),  # 405: no rule matched
+                                                   ("method", "OTHER"), ("status", "405")))] == 41
+    assert len(app.extensions["idance.metrics"]._series) <= 3  # no series kept per method
+
+
 def test_database_cache_jobs_and_streams_are_reported(app, client):
     db = app.extensions["idance.db"]
     before = scrape(client)
