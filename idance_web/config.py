@@ -38,6 +38,9 @@ class Config:
     db_jwt_key: str = DEV_DB_JWT_KEY
     db_token_seconds: int = 60
     db_sync: bool = True  # embedded file engines fsync every commit (SURREAL_SYNC_DATA)
+    # Values the embedded file engine keeps in memory (SURREAL_SURREALKV_MAX_VALUE_CACHE_SIZE);
+    # left to the engine, the cache grows with every value written (docs/architecture.md).
+    db_value_cache: int = 100_000
     backup_dir: str = ""  # the serving app writes a daily backup here (empty: none)
     backup_keep: int = 7  # backups kept in backup_dir
     backup_hour: int = 3  # the hour (UTC) of the daily backup
@@ -123,6 +126,8 @@ class Config:
                               "or more")
         if self.image_decoders < 1:
             raise ConfigError("IDANCE_IMAGE_DECODERS must be 1 or more")
+        if self.db_value_cache < 1:
+            raise ConfigError("IDANCE_DB_VALUE_CACHE must be 1 or more (values kept in memory)")
         if min(self.max_streams, self.streams_per_member, self.page_threads) < 1:
             raise ConfigError("IDANCE_MAX_STREAMS, IDANCE_STREAMS_PER_MEMBER and "
                               "IDANCE_PAGE_THREADS must be 1 or more")

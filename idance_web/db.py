@@ -145,6 +145,10 @@ class Database:
                 # Without it a commit is written but not flushed to disk: it survives the
                 # process's death, not the machine's. The engine reads this once per process.
                 os.environ["SURREAL_SYNC_DATA"] = "true" if self.config.db_sync else "false"
+                # The engine's own bound is far above what a process should hold: its cache
+                # keeps the values written and read until it is reached (docs/architecture.md).
+                os.environ["SURREAL_SURREALKV_MAX_VALUE_CACHE_SIZE"] = str(
+                    self.config.db_value_cache)
             try:
                 conn = Surreal(self.url)
                 conn.connect()

@@ -24,6 +24,10 @@ GUNICORN_CONF = PROJECT_ROOT / "gunicorn.conf.py"
 APP_SPEC = "idance_web:create_app()"  # a factory call: gunicorn needs no app.py in its cwd
 SERVER_SCHEMES = ("ws://", "wss://", "http://", "https://")
 DEFAULT_BIND = "127.0.0.1:8000"
+# glibc gives threads arenas of their own (up to 8 per core), and the free memory scattered over
+# them grows a long-running worker that writes: measured in docs/architecture.md, "Memory over
+# a long run". An operator's own value is kept.
+ALLOCATOR_ENV = {"MALLOC_ARENA_MAX": "2"}
 
 
 class ServeRefused(click.ClickException):
@@ -57,6 +61,12 @@ def _no_control_socket() -> list[str]:
     from gunicorn.config import Config as GunicornConfig
 
     return ["--no-control-socket"] if "control_socket_disable" in GunicornConfig().settings else []
+
+
+def serve_env(environ) -> dict:
+    """The environment gunicorn starts with: ``environ`` with the allocator's settings,
+    unless it sets them itself."""
+    return {**ALLOCATOR_ENV, **environ}
 
 
 def conf_defaults(conf: Path = GUNICORN_CONF) -> dict:
@@ -114,4 +124,4 @@ def serve_command(workers: int | None, threads: int | None, bind: str | None) ->
     sys.stdout.flush()
     sys.stderr.flush()
     # gunicorn takes the process over: signals from a supervisor reach its arbiter directly.
-    os.execv(argv[0], argv)
+    os.execve(argv[0], argv, serve_env(os.environ))

@@ -12,6 +12,7 @@ import time
 import pytest
 from surrealdb import RecordID
 
+from idance_web.config import ConfigError, from_env
 from idance_web.db import Database, DatabaseLocked, key_of, record_id
 from idance_web.errors import NotAllowed, NotFound
 from tests.fixtures.app import make_config
@@ -212,6 +213,20 @@ def test_the_database_opens_lazily(tmp_path):
         s.value("RETURN 1")
     assert (tmp_path / "lazy.db.lock").exists()
     db.close()
+
+
+def test_opening_a_data_file_bounds_the_engines_value_cache(tmp_path, monkeypatch):
+    # The engine reads the bound once, when a process first opens a file: set before opening.
+    monkeypatch.setenv("SURREAL_SURREALKV_MAX_VALUE_CACHE_SIZE", "unset")
+    db = Database(make_config(db_url=f"surrealkv://{tmp_path}/cache.db", db_value_cache=1234))
+    assert os.environ["SURREAL_SURREALKV_MAX_VALUE_CACHE_SIZE"] == "unset"  # opens lazily
+    with db.system() as s:
+        assert os.environ["SURREAL_SURREALKV_MAX_VALUE_CACHE_SIZE"] == "1234"
+        s.value("RETURN 1")
+    db.close()
+    assert from_env({"IDANCE_DB_VALUE_CACHE": "5000"}).db_value_cache == 5000
+    with pytest.raises(ConfigError, match="IDANCE_DB_VALUE_CACHE"):
+        make_config(db_value_cache=0).validate()
 
 
 def test_same_process_second_opener_is_refused_too(tmp_path):

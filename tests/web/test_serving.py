@@ -19,7 +19,7 @@ import pytest
 from idance_web import create_app
 from idance_web.config import from_env
 from idance_web.db import Database
-from idance_web.serve import GUNICORN_CONF, ServeRefused, conf_defaults, plan
+from idance_web.serve import GUNICORN_CONF, ServeRefused, conf_defaults, plan, serve_env
 from tests.fixtures.app import TEST_JWT_KEY, TEST_SECRET, make_config
 from tests.fixtures.template import run_migrations
 
@@ -157,6 +157,9 @@ def test_serve_starts_gunicorn_that_answers_healthz_runs_the_hub_and_stops(tmp_p
             in metrics
         _get(port, "/")  # the first page starts the in-process job worker
         assert "idance_job_worker_running 1.0" in _get(port, "/metrics")[1]
+        # gunicorn replaced the command's process, with the allocator held to two arenas.
+        environ = Path(f"/proc/{proc.pid}/environ").read_bytes().split(b"\0")
+        assert b"MALLOC_ARENA_MAX=2" in environ
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
@@ -166,6 +169,11 @@ def test_serve_starts_gunicorn_that_answers_healthz_runs_the_hub_and_stops(tmp_p
     health = [line for line in lines if line["path"] == "/healthz"]
     assert health and health[0]["status"] == 200 and health[0]["method"] == "GET"
     assert health[0]["duration_ms"] >= 0 and len(health[0]["request_id"]) >= 8
+
+
+def test_the_allocator_setting_is_added_unless_the_operator_set_one():
+    assert serve_env({"PATH": "/bin"}) == {"PATH": "/bin", "MALLOC_ARENA_MAX": "2"}
+    assert serve_env({"MALLOC_ARENA_MAX": "8"})["MALLOC_ARENA_MAX"] == "8"
 
 
 def test_serve_refuses_to_start_while_migrations_are_pending(tmp_path):
