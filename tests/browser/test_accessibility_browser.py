@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from idance_web.demo import DEMO_PASSWORD, load_demo
 from idance_web.services.sites import THEMES
@@ -174,7 +175,8 @@ def test_the_menu_button_works_by_keyboard_alone_at_360_px(member_page):
     assert total.is_visible() and total.text_content() == f"{sum(map(int, counts))} unread"
 
     page.keyboard.press("Enter")
-    assert focused(page)["expanded"] == "true" and links.is_visible()
+    assert focused(page)["expanded"] == "true"
+    expect(links).to_be_visible()
     entries = tab_until(page, lambda f: f["controls"] == "nav-account-menu")
     assert first_words(entries) == ["Discover", "Matches", "Chat", "Vlogs", "Groups",
                                     "Notifications", "Ana"]
@@ -187,13 +189,13 @@ def test_the_menu_button_works_by_keyboard_alone_at_360_px(member_page):
     page.keyboard.press("Escape")
     assert focused(page)["controls"] == "nav-account-menu"
     assert focused(page)["expanded"] == "false"
-    assert page.locator("#nav-account-menu").is_hidden() and links.is_visible()
+    expect(page.locator("#nav-account-menu").is_hidden() and links).to_be_visible()
     page.keyboard.press("Escape")
     assert focused(page)["controls"] == "nav-links" and focused(page)["expanded"] == "false"
     assert links.is_hidden()
     # And open again from there; Escape on the button itself closes.
     page.keyboard.press("Space")
-    assert links.is_visible()
+    expect(links).to_be_visible()
     page.keyboard.press("Escape")
     assert links.is_hidden() and focused(page)["controls"] == "nav-links"
 
@@ -208,7 +210,7 @@ def test_on_a_desktop_every_link_shows_and_her_menu_opens_by_keyboard(member_pag
     menu = page.locator("#nav-account-menu")
     assert menu.is_hidden()
     page.keyboard.press("Enter")
-    assert menu.is_visible()
+    expect(menu).to_be_visible()
     page.keyboard.press("Escape")
     assert menu.is_hidden() and focused(page)["controls"] == "nav-account-menu"
     # Tabbing out of her open menu closes it behind her.
@@ -224,7 +226,7 @@ def test_with_the_menu_open_a_tap_on_the_page_follows_its_link(member_page):
     page, url = member_page("phone")
     page.goto(url + "/chat")
     page.locator("button[aria-controls=nav-links]").click()
-    assert page.locator("#nav-links").is_visible()
+    expect(page.locator("#nav-links")).to_be_visible()
     link = page.locator("main a[href^='/chat/']").first
     href = link.get_attribute("href")
     link.click()
@@ -237,8 +239,8 @@ def test_without_javascript_every_link_shows_at_360_px(member_page):
     header = page.locator(".site-header")
     for name in ("Discover", "Matches", "Chat", "Vlogs", "Groups", "Notifications",
                  "Profile", "Site", "Settings"):
-        assert header.get_by_role("link", name=name).first.is_visible(), name
-    assert header.get_by_role("button", name="Sign out").is_visible()
+        expect(header.get_by_role("link", name=name).first, name).to_be_visible()
+    expect(header.get_by_role("button", name="Sign out")).to_be_visible()
     assert header.locator("button[aria-controls]:visible").count() == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
@@ -277,7 +279,7 @@ def test_the_current_entry_is_marked_and_looks_it(member_page, member_state):
     assert page.evaluate(CURRENT)["marked"] == []
     toggle.focus()
     page.keyboard.press("Enter")
-    assert page.locator("#session-header").get_by_role("link", name="Discover").is_visible()
+    expect(page.locator("#session-header").get_by_role("link", name="Discover")).to_be_visible()
     page.keyboard.press("Escape")
     assert page.locator("#nav-links").is_hidden()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.fixtures.browser import open_navigation, sign_out
 
@@ -31,7 +32,7 @@ def test_sign_up_sign_out_and_sign_in(page, live_server):
     sign_out(page)
     page.wait_for_url(live_server.url + "/")
     open_navigation(page)
-    assert page.locator(".site-header").get_by_role("link", name="Sign in").is_visible()
+    expect(page.locator(".site-header").get_by_role("link", name="Sign in")).to_be_visible()
 
     page.goto(live_server.url + "/me/settings")
     page.wait_for_url("**/login?next=*")
@@ -42,4 +43,4 @@ def test_sign_up_sign_out_and_sign_in(page, live_server):
     page.get_by_label("Password").fill("tango-every-night")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(live_server.url + "/me/settings")
-    assert page.get_by_role("heading", name="Account settings").is_visible()
+    expect(page.get_by_role("heading", name="Account settings")).to_be_visible()

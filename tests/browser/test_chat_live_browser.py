@@ -4,6 +4,7 @@ without loss or doubles, and a third browser that receives nothing."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_live_browser import sign_in, wait_for_streams
 from tests.fixtures.browser import open_navigation
@@ -50,7 +51,7 @@ def test_a_message_reaches_the_other_browser_live_and_nobody_else(app, browser, 
     bob_home.wait_for_function(
         "() => document.querySelector('.site-header [data-badge=chat]').textContent === '1'",
         timeout=1000)
-    assert badge.is_visible()
+    expect(badge).to_be_visible()
 
     # She opens the chat: the text is text; the next message appears within a second.
     bob_chat = bob_context.new_page()

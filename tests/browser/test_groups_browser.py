@@ -4,6 +4,7 @@ who builds and publishes the site; a visitor sees it with the roster."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.fixtures.browser import sign_up
 
@@ -36,7 +37,7 @@ def test_a_studio_grows_and_publishes_its_site(page, browser, live_server):
     assert "lena is invited." in page.content()
 
     lena.goto(url + "/groups")
-    assert lena.get_by_text("You are invited by María Fernández").is_visible()
+    expect(lena.get_by_text("You are invited by María Fernández")).to_be_visible()
     lena.get_by_role("button", name="Accept").click()
     assert "Welcome to the group." in lena.content()
 
@@ -64,9 +65,9 @@ def test_a_studio_grows_and_publishes_its_site(page, browser, live_server):
     visitor = visitor_context.new_page()
     response = visitor.goto(url + "/g/studio-sol")
     assert response.status == 200
-    assert visitor.get_by_role("heading", name="Welcome").is_visible()
-    assert visitor.get_by_text("Classes every").is_visible()
+    expect(visitor.get_by_role("heading", name="Welcome")).to_be_visible()
+    expect(visitor.get_by_text("Classes every")).to_be_visible()
     roster = visitor.locator(".block-members")
-    assert roster.get_by_text("María Fernández").is_visible()
-    assert roster.get_by_text("Lena Novak").is_visible()
+    expect(roster.get_by_text("María Fernández")).to_be_visible()
+    expect(roster.get_by_text("Lena Novak")).to_be_visible()
     visitor_context.close()

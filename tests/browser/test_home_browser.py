@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from idance_web.demo import DEMO_PASSWORD, load_demo
 
@@ -29,7 +30,7 @@ def test_the_demo_dancer_finds_her_home_waiting(live_app, live_server, page):
     notices = page.locator("#home-notifications")
     assert int(notices.locator("h2 .badge").inner_text()) > 0
     assert notices.locator(".notification.unread").count() > 0
-    assert notices.get_by_role("link", name="All notifications", exact=False).is_visible()
+    expect(notices.get_by_role("link", name="All notifications", exact=False)).to_be_visible()
     chats = page.locator("#home-chats")
     assert int(chats.locator("h2 .badge").inner_text()) > 0
     # The navigation's badges carry the same counts, read with the page.

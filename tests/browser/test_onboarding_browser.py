@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +62,7 @@ def test_sign_up_set_up_publish_and_every_main_link_answers(page, live_server, t
     assert "Samba (Ballroom) · Forró in Berlin" in portrait.inner_text()
     portrait.get_by_role("button", name="Publish it now").click()
     page.wait_for_url(url + "/me/welcome/done")
-    assert page.get_by_role("status").filter(has_text="Your site is published").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Your site is published")).to_be_visible()
     page.get_by_role("link", name="see your site").click()
     page.wait_for_url(url + "/@ines")
     assert page.locator("h1").inner_text() == "Inés Carvalho"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from idance_web.services import accounts
 from tests.fixtures.app import build_app, make_config
@@ -32,7 +33,7 @@ def test_reset_a_forgotten_password_through_the_email(page, live_app, live_serve
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("Email").fill("lena@example.com")
     page.get_by_role("button", name="Send me a link").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
     assert deliver(live_app) >= 1  # the worker's turn (tests run no worker thread)
     message = smtp_server.inbox.to("lena@example.com")[-1]
@@ -40,7 +41,7 @@ def test_reset_a_forgotten_password_through_the_email(page, live_app, live_serve
     assert link.startswith(url + "/password/reset/")
 
     page.goto(link)
-    assert page.get_by_role("heading", name="Set a new password").is_visible()
+    expect(page.get_by_role("heading", name="Set a new password")).to_be_visible()
     page.get_by_label("New password", exact=True).fill("tango-under-the-stars")
     page.get_by_label("New password again").fill("tango-under-the-star")
     page.get_by_role("button", name="Set password").click()
