@@ -142,7 +142,11 @@ def configure_errors(app: Flask) -> None:
                       g.get("request_id"), exc)
         else:
             log.error("database unavailable [%s]: %s", g.get("request_id"), exc)
-        return _render_error(503), 503
+        if "_login_user" not in g:
+            # Her session could not be read: the page is rendered for a visitor rather than
+            # ask the database again from inside the error page.
+            g._login_user = login_manager.anonymous_user()
+        return app_response(_render_error(503, retry_after=exc.retry_after), 503, exc)
 
     @app.errorhandler(DatabaseError)
     def database_error(exc):

@@ -10,17 +10,19 @@ identity is part of what the lock protects, so no request can run on a connectio
 request switched. The connection remembers who it is signed in as: the next block of the same
 identity skips re-authentication while its token is valid and no block since has written.
 Database users (the configured user on a server, the hub) sign in once and reuse the token the
-sign-in returned (``db_auth.py``).
+sign-in returned (``db_auth.py``). A server connection whose transport failed is dropped and
+opened again by the next block, with back-off while the server stays away (``db_reconnect.py``).
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 import re
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 from joserfc.jwk import OctKey
@@ -32,10 +34,14 @@ from .db_auth import UserSignIn, hub_password, mint_record_token
 from .db_errors import (  # noqa: F401 - the database's own failures are imported from here
     _NOT_EXECUTED, DatabaseError, DatabaseLocked, DatabaseUnavailable, DataUnwritable, map_error,
 )
+from .db_reconnect import TRANSPORT_ERRORS, Backoff
+from .db_session import HUB, SYSTEM, Identity, Session
 from .errors import NotAllowed
 from .record_ids import (  # noqa: F401 - services import record ids from here
     TABLES, key_of, record_id, record_text,
 )
+
+log = logging.getLogger("idance.db")
 
 VISITOR_ID = "identity:visitor"
 WORKER_ID = "identity:worker"
@@ -43,50 +49,6 @@ WORKER_ID = "identity:worker"
 # A block that ran one of these forgets its identity: a write can change what the access's
 # AUTHENTICATE clause decides (she soft-deleted herself), so the next block authenticates again.
 _WRITES = re.compile(r"\b(?:CREATE|UPDATE|UPSERT|DELETE|RELATE|INSERT)\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Identity:
-    access: str  # member | visitor | worker | system
-    record: str | None = None
-
-
-SYSTEM = Identity("system")
-HUB = Identity("hub")
-
-
-class Session:
-    """Queries under one identity; valid only inside the ``with`` block that made it."""
-
-    def __init__(self, database: "Database", identity: Identity):
-        self._database = database
-        self.identity = identity
-        self.open = True
-
-    def query(self, sql: str, vars: dict | None = None) -> list[Any]:
-        """Run SurrealQL (parameters only) and return every statement's result.
-
-        Raises the app's exception for the first statement that failed.
-        """
-        if not self.open:
-            raise RuntimeError("database session used outside its block")
-        return self._database._run(sql, vars or {})
-
-    def rows(self, sql: str, vars: dict | None = None) -> list[dict]:
-        """The last statement's rows."""
-        result = self.query(sql, vars)[-1]
-        if result is None:
-            return []
-        return result if isinstance(result, list) else [result]
-
-    def one(self, sql: str, vars: dict | None = None) -> dict | None:
-        """The last statement's first row, or None."""
-        rows = self.rows(sql, vars)
-        return rows[0] if rows else None
-
-    def value(self, sql: str, vars: dict | None = None) -> Any:
-        """The last statement's value as it is (for ``RETURN`` and ``count()``)."""
-        return self.query(sql, vars)[-1]
 
 
 class Database:
@@ -107,11 +69,14 @@ class Database:
         self._signed_in: Identity | None = None
         self._signed_in_until = 0.0
         self._wrote = False
+        self._lost = False  # the server connection was dropped; the next open is a reconnect
         # Database users' sign-ins, kept as their tokens (an argon2 check each time otherwise).
         self._hub_signin = UserSignIn({"namespace": config.db_namespace,
                                        "database": config.database,
                                        "username": "hub", "password": hub_password(config)})
         self._user_signin = UserSignIn({"username": config.db_user, "password": config.db_pass})
+        self._backoff = Backoff()  # a server's failed connection attempts (db_reconnect.py)
+        self.reconnects = 0  # server connections opened again after one was lost
 
     @property
     def user_signins(self) -> int:
@@ -136,9 +101,15 @@ class Database:
     def _connection(self):
         if self._conn is None:
             if getattr(self._local, "identity", None) is not None:
-                # Dropped inside this block (_discard): a new connection would be root, not
-                # the identity the block switched to.
-                raise DataUnwritable("the connection was dropped after a storage failure")
+                # Dropped inside this block (_discard): a new connection would be at rest,
+                # not the identity the block switched to.
+                if self.embedded:
+                    raise DataUnwritable("the connection was dropped after a storage failure")
+                raise DatabaseUnavailable(f"lost the connection to {self.url}", retry_after=1)
+            if (wait := self._backoff.wait()) > 0:
+                raise DatabaseUnavailable(
+                    f"{self.url} did not answer; trying again in {wait:.1f} s",
+                    retry_after=math.ceil(wait))
             path = self._data_path()
             if path is not None:
                 self._data_lock.take(path)
@@ -151,7 +122,8 @@ class Database:
                     self.config.db_value_cache)
             try:
                 conn = Surreal(self.url)
-                conn.connect()
+                if self.embedded:  # a server's socket opens with the first call below
+                    conn.connect()
                 if not self.embedded and self.config.db_user:
                     self._user_signin.apply(conn)
                 conn.use(self.config.db_namespace, self.config.database)
@@ -159,16 +131,38 @@ class Database:
                 raise
             except Exception as exc:  # the SDK raises bare exceptions for transport failures
                 self._data_lock.release()
+                if not self.embedded:
+                    delay = self._backoff.failed()
+                    log.warning("cannot reach the database at %s (attempt %d): %s; trying "
+                                "again in %.1f s", self.url, self._backoff.failures, exc, delay)
+                    raise DatabaseUnavailable(f"cannot open {self.url}: {exc}",
+                                              retry_after=math.ceil(delay)) from exc
                 unwritable = isinstance(map_error(str(exc)), DataUnwritable)
                 kind = DataUnwritable if unwritable else DatabaseUnavailable
                 raise kind(f"cannot open {self.url}: {exc}") from exc
-            self._conn = conn
+            if self._backoff.failures or self._lost:
+                self.reconnects += 1
+                log.warning("reconnected to the database at %s", self.url)
+            self._backoff.succeeded()
+            self._conn, self._lost = conn, False
             self._signed_in = None
         return self._conn
 
+    def _transport_lost(self, exc: Exception) -> bool:
+        """Whether ``exc`` means the server connection is gone; if so it is dropped (the SDK
+        never reopens its socket) and the next block opens a new one."""
+        if self.embedded or not isinstance(exc, TRANSPORT_ERRORS):
+            return False
+        if self._conn is not None:
+            log.warning("lost the connection to the database at %s: %s", self.url, exc)
+            self._discard()
+            self._lost = True
+        return True
+
     def _discard(self) -> None:
-        """Drop the embedded connection after a storage failure (it fails every later write,
-        even once space returns), keeping the lock; the next block opens the file again."""
+        """Drop the connection: a server's whose transport failed, or the embedded engine's
+        after a storage failure (it fails every later write, even once space returns; the lock
+        is kept). The next block opens it again."""
         conn, self._conn, self._signed_in = self._conn, None, None
         if conn is not None:
             try:
@@ -176,8 +170,11 @@ class Database:
             except Exception:  # it failed already; what matters is not to use it again
                 pass
 
-    def _failure(self, message: str) -> Exception:
-        error = map_error(message)
+    def _failure(self, exc: Exception | str) -> Exception:
+        if isinstance(exc, Exception) and self._transport_lost(exc):
+            return DatabaseUnavailable(f"lost the connection to {self.url}: {exc}",
+                                       retry_after=1)
+        error = map_error(str(exc))
         if isinstance(error, DataUnwritable) and self._data_path() is not None:
             self._discard()
         return error
@@ -255,6 +252,8 @@ class Database:
         try:
             conn.authenticate(token)
         except Exception as exc:
+            if self._transport_lost(exc):
+                raise self._failure(exc) from exc
             self._reset(conn)
             raise NotAllowed(f"{identity.access} token refused: {exc}") from exc
         self._signed_in = identity
@@ -266,18 +265,25 @@ class Database:
         try:
             self._signed_in_until = self._hub_signin.apply(conn)
         except Exception as exc:
+            if self._transport_lost(exc):
+                raise self._failure(exc) from exc
             self._reset(conn)
             raise NotAllowed(f"hub sign-in refused: {exc}") from exc
         self._signed_in = HUB
 
     def _reset(self, conn) -> None:
         """Return the connection to rest: root embedded, the configured user on a server
-        (its token, or a password sign-in when the token is near its end or refused)."""
+        (its token, or a password sign-in when the token is near its end or refused). A server
+        connection lost on the way is dropped: the next one starts at rest."""
         self._signed_in = None
-        conn.invalidate()  # first: authenticating as a user keeps a record identity's $auth
-        if not self.embedded and self.config.db_user:
-            self._user_signin.apply(conn)
-            conn.use(self.config.db_namespace, self.config.database)
+        try:
+            conn.invalidate()  # first: authenticating as a user keeps a record identity's $auth
+            if not self.embedded and self.config.db_user:
+                self._user_signin.apply(conn)
+                conn.use(self.config.db_namespace, self.config.database)
+        except Exception as exc:
+            if not self._transport_lost(exc):
+                raise
 
     def member(self, user_id: Any) -> Any:
         """Work as the member ``user:<id>``; table permissions bind every query."""
@@ -313,7 +319,7 @@ class Database:
         try:
             response = conn.query_raw(sql, vars)
         except Exception as exc:
-            raise self._failure(str(exc)) from exc
+            raise self._failure(exc) from exc
         finally:
             self.query_seconds += time.perf_counter() - started
         if "error" in response:
@@ -333,9 +339,15 @@ class Database:
             raise RuntimeError("raw queries run only inside db.system()")
         self.query_count += 1
         try:
-            return self._connection().query_raw(sql, vars or {}).get("result", [])
-        except RuntimeError as exc:  # a parse error is raised, not reported per statement
+            response = self._connection().query_raw(sql, vars or {})
+        except Exception as exc:
+            if self._transport_lost(exc) or not isinstance(exc, RuntimeError):
+                raise self._failure(exc) from exc
+            # The embedded engine raises a parse error instead of reporting it per statement.
             return [{"status": "ERR", "result": str(exc)}]
+        if "error" in response:  # a server reports it as the call's error
+            return [{"status": "ERR", "result": str(response["error"].get("message"))}]
+        return response.get("result", [])
 
     # -- sign-in through the member access ----------------------------------------------------
     def record_signin(self, access: str, variables: dict, signup: bool = False) -> str:
@@ -359,7 +371,7 @@ class Database:
                 (conn.signup if signup else conn.signin)(payload)
                 auth = conn.query_raw("RETURN $auth.id")["result"][0]["result"]
             except Exception as exc:
-                raise self._failure(str(exc)) from exc
+                raise self._failure(exc) from exc
             finally:
                 self._local.identity = None
                 if self._conn is conn:  # not dropped after a storage failure

@@ -21,7 +21,12 @@ class DatabaseLocked(DatabaseError):
 
 
 class DatabaseUnavailable(DatabaseError):
-    """The database does not answer."""
+    """The database does not answer. ``retry_after``: seconds until the app tries it again,
+    when known (the 503 page's ``Retry-After``)."""
+
+    def __init__(self, message: str = "", retry_after: int | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class DataUnwritable(DatabaseUnavailable):

@@ -85,6 +85,8 @@ class _Scraped:
         db = ext["idance.db"]
         yield CounterMetricFamily("idance_db_queries", "Query batches sent to the database.",
                                   value=db.query_count)
+        yield CounterMetricFamily("idance_db_reconnects", "Server connections opened again "
+                                  "after one was lost.", value=db.reconnects)
         yield CounterMetricFamily("idance_db_query_seconds",
                                   "Time spent waiting for the database.",
                                   value=getattr(db, "query_seconds", 0.0))
