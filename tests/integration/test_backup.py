@@ -84,8 +84,8 @@ def test_the_backup_holds_every_table_owner_only_and_no_keys(demo_backup):
 
 
 def test_restore_reproduces_the_demo_and_its_member_signs_in(demo_backup):
-    config = demo_backup["config"]
-    app = create_app(config)  # a fresh, empty in-memory database
+    config = make_config()
+    app = create_app(config)  # a fresh, empty database
     app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     db = app.extensions["idance.db"]
     try:
@@ -309,7 +309,7 @@ def test_the_daily_hour_is_the_next_one():
 def test_the_restore_command_restores_once_then_refuses(demo_backup, monkeypatch):
     # The backup holds the lookup rows; the full load would only replace the small test set.
     monkeypatch.setattr("idance_web.services.lookup.load_lookup", lambda s, log: None)
-    app = create_app(demo_backup["config"])
+    app = create_app(make_config())  # a fresh, empty database
     try:
         cli = app.test_cli_runner()
         result = cli.invoke(args=["restore", demo_backup["path"]])

@@ -49,6 +49,7 @@ def server_db(url: str, user: str, password: str) -> Database:
     return ServerPathDatabase(make_config(db_url=url, db_user=user, db_pass=password))
 
 
+@pytest.mark.embedded  # make_config's mem:// is a stand-in server there
 @pytest.mark.parametrize("url, embedded", [
     ("mem://", True), ("surrealkv://instance/idance.db", True), ("rocksdb://data", True),
     ("ws://db:8000", False), ("wss://db.example", False), ("http://db:8000", False),

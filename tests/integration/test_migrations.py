@@ -165,6 +165,7 @@ def test_member_token_for_a_missing_record_is_refused(fresh_db):
 # -- the suite's databases are copies of a migrated one (tests/fixtures/template.py) -----------
 
 
+@pytest.mark.embedded
 def test_a_copy_holds_what_the_migrations_made(fresh_db):
     """Definitions (accesses and the hub user of the @always section included), rows, and
     identities signing in: the first copy is compared with its migrated source."""
@@ -182,6 +183,7 @@ def test_a_copy_holds_what_the_migrations_made(fresh_db):
         assert s.value("RETURN $access") == "visitor"
 
 
+@pytest.mark.embedded
 def test_a_copy_that_differs_is_refused(fresh_db):
     template = Template(make_config())
     schemafull = "DEFINE TABLE OVERWRITE identity TYPE NORMAL SCHEMAFULL"

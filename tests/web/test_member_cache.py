@@ -67,8 +67,11 @@ def test_kept_pages_are_each_members_own(app, make_user, hub, cache):
     for client in (ana, ben):
         page(client, "/me")
         page(client, "/me/profile")
-    assert db.query_count == before  # sessions, counts and page parts were all kept
-    assert len(cache.fragments) == 4
+    if db.embedded:
+        assert db.query_count == before  # sessions, counts and page parts were all kept
+        assert len(cache.fragments) == 4
+    else:  # on a server (IDANCE_TEST_DB=server) nothing is kept: other processes write too
+        assert db.query_count > before and not cache.fragments
 
 
 def test_a_kept_page_carries_each_sessions_own_csrf_token(app, make_user, hub):
