@@ -1,16 +1,17 @@
-// The notifications page: following an unread item's link marks it read on the way, and a
-// notification that arrives on the live stream is added at the top.
+// The notifications list (its page, and her home): following an unread item's link marks it
+// read on the way, and a notification that arrives on the live stream is added at the top (an
+// empty list shows itself and hides its empty state).
 (function () {
   "use strict";
   var list = document.getElementById("notification-list");
-  var token = document.querySelector(".mark-all input[name=csrf_token]");
+  var token = list && list.dataset.csrf;
 
   document.addEventListener("click", function (event) {
     var link = event.target.closest(".notification.unread > a");
-    if (!link || !token) return;
+    if (!link || !token || !link.parentElement.dataset.keys) return;
     var item = link.parentElement;
     var body = new URLSearchParams();
-    body.append("csrf_token", token.value);
+    body.append("csrf_token", token);
     item.dataset.keys.split(" ").forEach(function (k) { body.append("ids", k); });
     fetch("/notifications/read", {method: "POST", body: body, keepalive: true,
       credentials: "same-origin", headers: {"Accept": "application/json"}});
@@ -28,5 +29,8 @@
     link.textContent = n.text || "";
     item.appendChild(link);
     list.insertBefore(item, list.firstChild);
+    list.hidden = false;
+    var empty = document.getElementById("notifications-empty");
+    if (empty) empty.hidden = true;
   });
 })();

@@ -172,7 +172,8 @@ def test_the_menu_button_works_by_keyboard_alone_at_360_px(member_page):
     counts = page.locator("#nav-links [data-badge]").all_text_contents()
     total = page.locator(".nav-toggle [data-nav-unread]")
     assert sum(map(int, counts)) > 0, "the demo dancer has unread messages and notifications"
-    assert total.is_visible() and total.text_content() == f"{sum(map(int, counts))} unread"
+    expect(total).to_be_visible()
+    assert total.text_content() == f"{sum(map(int, counts))} unread"
 
     page.keyboard.press("Enter")
     assert focused(page)["expanded"] == "true"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from idance_web.demo import DEMO_PASSWORD, load_demo
 from tests.fixtures.browser import open_navigation
@@ -27,7 +28,8 @@ def test_she_reads_her_notifications_and_the_badge_clears(live_app, live_server,
 
     open_navigation(page)  # on a phone the badges are behind the menu button
     badge = page.locator('header [data-badge="notifications"]')
-    assert badge.is_visible() and int(badge.inner_text()) > 0
+    expect(badge).to_be_visible()
+    assert int(badge.inner_text()) > 0
     page.get_by_role("link", name=re.compile("^Notifications")).click()
     page.wait_for_url(url + "/notifications")
     items = page.locator("#notification-list > li")
