@@ -37,6 +37,7 @@ class Config:
     db_pass: str = ""
     db_jwt_key: str = DEV_DB_JWT_KEY
     db_token_seconds: int = 60
+    db_pool: int = 16  # connections a process keeps to a SurrealDB server (db_pool.py)
     db_sync: bool = True  # embedded file engines fsync every commit (SURREAL_SYNC_DATA)
     # Values the embedded file engine keeps in memory (SURREAL_SURREALKV_MAX_VALUE_CACHE_SIZE);
     # left to the engine, the cache grows with every value written (docs/architecture.md).
@@ -126,6 +127,8 @@ class Config:
                               "or more")
         if self.image_decoders < 1:
             raise ConfigError("IDANCE_IMAGE_DECODERS must be 1 or more")
+        if self.db_pool < 1:
+            raise ConfigError("IDANCE_DB_POOL must be 1 or more (connections to the server)")
         if self.db_value_cache < 1:
             raise ConfigError("IDANCE_DB_VALUE_CACHE must be 1 or more (values kept in memory)")
         if min(self.max_streams, self.streams_per_member, self.page_threads) < 1:

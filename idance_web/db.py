@@ -5,10 +5,11 @@ each switches the connection to a record-access identity whose table and field p
 database enforces. ``db.system()`` (root on the embedded engine, the configured user on a
 server) is for migrations, the CLI and sign-in/sign-up only, and always switches to root first.
 
-The embedded connection is one object shared by all threads: a lock serializes it, and the
-identity is part of what the lock protects, so no request can run on a connection another
-request switched. The connection remembers who it is signed in as: the next block of the same
-identity skips re-authentication while its token is valid and no block since has written.
+The embedded connection is one object shared by all threads: one block holds it at a time,
+and the identity is part of what it holds, so no request can run on a connection another
+request switched; on a server each block holds one connection of a pool (``db_pool.py``).
+A connection remembers who it is signed in as: the next block of the same identity on it skips
+re-authentication while its token is valid and no block since has written.
 Database users (the configured user on a server, the hub) sign in once and reuse the token the
 sign-in returned (``db_auth.py``). A server connection whose transport failed is dropped and
 opened again by the next block, with back-off while the server stays away (``db_reconnect.py``).
@@ -31,6 +32,7 @@ from surrealdb import RecordID, Surreal
 from .config import Config
 from .data_lock import DataFileLock
 from .db_auth import UserSignIn, hub_password, mint_record_token
+from .db_pool import HeldLink, Pool
 from .db_errors import (  # noqa: F401 - the database's own failures are imported from here
     _NOT_EXECUTED, DatabaseError, DatabaseLocked, DatabaseUnavailable, DataUnwritable, map_error,
 )
@@ -51,25 +53,19 @@ WORKER_ID = "identity:worker"
 _WRITES = re.compile(r"\b(?:CREATE|UPDATE|UPSERT|DELETE|RELATE|INSERT)\b", re.IGNORECASE)
 
 
-class Database:
+class Database(HeldLink):
     """Owns the connection; opens lazily; serializes use and identity switching."""
 
     def __init__(self, config: Config):
         self.config = config
-        self._conn = None
-        self._lock = threading.RLock()
+        self._pool = Pool(1 if self.embedded else config.db_pool)
+        self._open_lock = threading.Lock()  # one connection opened at a time (the back-off)
         self._local = threading.local()
         self._data_lock = DataFileLock()  # kept across a reopen (_discard)
         self._jwt_key = OctKey.import_key(config.db_jwt_key)
         self.query_count = 0  # statements batches sent; pages count their queries with it
         self.query_seconds = 0.0  # time spent in those round trips (/metrics reports both)
         self.authentications = 0  # identity switches that authenticated or signed in
-        # Who the connection is signed in as (None: at rest, root or the configured user),
-        # until when that may be reused, and whether the current block wrote. Under the lock.
-        self._signed_in: Identity | None = None
-        self._signed_in_until = 0.0
-        self._wrote = False
-        self._lost = False  # the server connection was dropped; the next open is a reconnect
         # Database users' sign-ins, kept as their tokens (an argon2 check each time otherwise).
         self._hub_signin = UserSignIn({"namespace": config.db_namespace,
                                        "database": config.database,
@@ -77,6 +73,7 @@ class Database:
         self._user_signin = UserSignIn({"username": config.db_user, "password": config.db_pass})
         self._backoff = Backoff()  # a server's failed connection attempts (db_reconnect.py)
         self.reconnects = 0  # server connections opened again after one was lost
+        self._losses = 0  # server connections lost so far (db_pool.Link.generation)
 
     @property
     def user_signins(self) -> int:
@@ -99,71 +96,84 @@ class Database:
         return None
 
     def _connection(self):
-        if self._conn is None:
+        link = self._link()
+        if link.conn is not None and link.generation < self._losses \
+                and getattr(self._local, "identity", None) is None:
+            # Opened before a connection to the server was lost: a restarted server dropped
+            # them all, so it is opened again rather than failing a request first.
+            self._discard()
+            link.lost = True
+        if link.conn is None:
             if getattr(self._local, "identity", None) is not None:
                 # Dropped inside this block (_discard): a new connection would be at rest,
                 # not the identity the block switched to.
                 if self.embedded:
                     raise DataUnwritable("the connection was dropped after a storage failure")
                 raise DatabaseUnavailable(f"lost the connection to {self.url}", retry_after=1)
-            if (wait := self._backoff.wait()) > 0:
-                raise DatabaseUnavailable(
-                    f"{self.url} did not answer; trying again in {wait:.1f} s",
-                    retry_after=math.ceil(wait))
-            path = self._data_path()
-            if path is not None:
-                self._data_lock.take(path)
-                # Without it a commit is written but not flushed to disk: it survives the
-                # process's death, not the machine's. The engine reads this once per process.
-                os.environ["SURREAL_SYNC_DATA"] = "true" if self.config.db_sync else "false"
-                # The engine's own bound is far above what a process should hold: its cache
-                # keeps the values written and read until it is reached (docs/architecture.md).
-                os.environ["SURREAL_SURREALKV_MAX_VALUE_CACHE_SIZE"] = str(
-                    self.config.db_value_cache)
-            try:
-                conn = Surreal(self.url)
-                if self.embedded:  # a server's socket opens with the first call below
-                    conn.connect()
-                if not self.embedded and self.config.db_user:
-                    self._user_signin.apply(conn)
-                conn.use(self.config.db_namespace, self.config.database)
-            except DatabaseError:
-                raise
-            except Exception as exc:  # the SDK raises bare exceptions for transport failures
-                self._data_lock.release()
-                if not self.embedded:
-                    delay = self._backoff.failed()
-                    log.warning("cannot reach the database at %s (attempt %d): %s; trying "
-                                "again in %.1f s", self.url, self._backoff.failures, exc, delay)
-                    raise DatabaseUnavailable(f"cannot open {self.url}: {exc}",
-                                              retry_after=math.ceil(delay)) from exc
-                unwritable = isinstance(map_error(str(exc)), DataUnwritable)
-                kind = DataUnwritable if unwritable else DatabaseUnavailable
-                raise kind(f"cannot open {self.url}: {exc}") from exc
-            if self._backoff.failures or self._lost:
-                self.reconnects += 1
-                log.warning("reconnected to the database at %s", self.url)
-            self._backoff.succeeded()
-            self._conn, self._lost = conn, False
-            self._signed_in = None
-        return self._conn
+            with self._open_lock:
+                link.conn, link.generation = self._open(), self._losses
+        return link.conn
+
+    def _open(self):
+        """A new connection, signed in at rest (the caller holds the open lock)."""
+        if (wait := self._backoff.wait()) > 0:
+            raise DatabaseUnavailable(f"{self.url} did not answer; trying again in {wait:.1f} s",
+                                      retry_after=math.ceil(wait))
+        path = self._data_path()
+        if path is not None:
+            self._data_lock.take(path)
+            # Without it a commit is written but not flushed to disk: it survives the
+            # process's death, not the machine's. The engine reads this once per process.
+            os.environ["SURREAL_SYNC_DATA"] = "true" if self.config.db_sync else "false"
+            # The engine's own bound is far above what a process should hold: its cache
+            # keeps the values written and read until it is reached (docs/architecture.md).
+            os.environ["SURREAL_SURREALKV_MAX_VALUE_CACHE_SIZE"] = str(
+                self.config.db_value_cache)
+        try:
+            conn = Surreal(self.url)
+            if self.embedded:  # a server's socket opens with the first call below
+                conn.connect()
+            if not self.embedded and self.config.db_user:
+                self._user_signin.apply(conn)
+            conn.use(self.config.db_namespace, self.config.database)
+        except DatabaseError:
+            raise
+        except Exception as exc:  # the SDK raises bare exceptions for transport failures
+            self._data_lock.release()
+            if not self.embedded:
+                delay = self._backoff.failed()
+                log.warning("cannot reach the database at %s (attempt %d): %s; trying "
+                            "again in %.1f s", self.url, self._backoff.failures, exc, delay)
+                raise DatabaseUnavailable(f"cannot open {self.url}: {exc}",
+                                          retry_after=math.ceil(delay)) from exc
+            unwritable = isinstance(map_error(str(exc)), DataUnwritable)
+            kind = DataUnwritable if unwritable else DatabaseUnavailable
+            raise kind(f"cannot open {self.url}: {exc}") from exc
+        if self._backoff.failures or self._lost:
+            self.reconnects += 1
+            log.warning("reconnected to the database at %s", self.url)
+        self._backoff.succeeded()
+        self._lost, self._signed_in = False, None
+        return conn
 
     def _transport_lost(self, exc: Exception) -> bool:
         """Whether ``exc`` means the server connection is gone; if so it is dropped (the SDK
         never reopens its socket) and the next block opens a new one."""
         if self.embedded or not isinstance(exc, TRANSPORT_ERRORS):
             return False
-        if self._conn is not None:
+        if self._link().conn is not None:
             log.warning("lost the connection to the database at %s: %s", self.url, exc)
             self._discard()
             self._lost = True
+            self._losses += 1
         return True
 
     def _discard(self) -> None:
         """Drop the connection: a server's whose transport failed, or the embedded engine's
         after a storage failure (it fails every later write, even once space returns; the lock
         is kept). The next block opens it again."""
-        conn, self._conn, self._signed_in = self._conn, None, None
+        link = self._link()
+        conn, link.conn, link.signed_in = link.conn, None, None
         if conn is not None:
             try:
                 conn.close()
@@ -180,15 +190,16 @@ class Database:
         return error
 
     def close(self) -> None:
-        """Close the connection and release the data file."""
-        with self._lock:
-            if self._conn is not None:
+        """Close the connections and release the data file."""
+        for link in self._pool.links:
+            conn, link.conn, link.signed_in = link.conn, None, None
+            if conn is not None:
                 try:
-                    self._conn.close()
-                finally:
-                    self._conn = None
-                    self._signed_in = None
-            self._data_lock.release()
+                    conn.close()
+                except Exception:  # a server's that was lost already
+                    if self.embedded:
+                        raise
+        self._data_lock.release()
 
     # -- tokens -----------------------------------------------------------------------------
     def mint_token(self, access: str, record: str, seconds: int | None = None,
@@ -208,7 +219,7 @@ class Database:
         same identity (token still valid, no write since) needs no authentication; any other
         identity switches explicitly, ``system`` included (it returns the connection to root).
         """
-        with self._lock:
+        with self._pool.hold():
             current = getattr(self._local, "identity", None)
             if current is not None:
                 if current != identity:
@@ -356,7 +367,7 @@ class Database:
         The password is checked by the database (argon2); the connection is returned to its
         resting state before the lock is released.
         """
-        with self._lock:
+        with self._pool.hold():
             if getattr(self._local, "identity", None) is not None:
                 raise RuntimeError("sign-in inside another database session")
             conn = self._connection()
@@ -374,7 +385,7 @@ class Database:
                 raise self._failure(exc) from exc
             finally:
                 self._local.identity = None
-                if self._conn is conn:  # not dropped after a storage failure
+                if self._link().conn is conn:  # not dropped after a storage failure
                     self._reset(conn)
             if auth is None:
                 raise NotAllowed("sign-in refused")

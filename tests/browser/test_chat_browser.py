@@ -54,13 +54,13 @@ def test_sending_with_the_script_and_receiving_through_dom_events(browser, live_
     assert ana.locator("li.message img").count() == 0 and ana.dialogs == []
 
     ben.goto(live_server.url + "/chat")
-    assert ben.locator('[data-badge="chat"]').inner_text() == "2"
+    assert ben.locator('.site-header [data-badge="chat"]').inner_text() == "2"
     ben.goto(url)
     assert ben.locator("li.message").count() == 2
     assert ben.locator("li.message").nth(1).inner_text().startswith(HOSTILE)
     assert ben.locator("li.message img").count() == 0 and ben.dialogs == []
     # The page is visible: what she sees is marked read, and the badge follows.
-    ben.locator('[data-badge="chat"][hidden]').wait_for(state="attached")
+    ben.locator('.site-header [data-badge="chat"][hidden]').wait_for(state="attached")
     assert ben.locator("button", has_text="as read").count() == 0
 
     # What the live stream's script dispatches: a new message, an edit, a read receipt.

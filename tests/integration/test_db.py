@@ -83,22 +83,23 @@ def test_forged_and_wrong_tokens_are_refused(db, make_user, access, record, key,
         token = Database(make_config(db_jwt_key=key)).mint_token(access, record)
     else:
         token = db.mint_token(access, record)
-    conn = db._connection()
-    # The embedded SDK raises a RuntimeError carrying the engine's reason, the WebSocket
-    # client (IDANCE_TEST_DB=server) its own error with the server's.
-    with pytest.raises(REFUSED, match=refusal):
-        conn.authenticate(token)
-    # Refused tokens leave the connection at rest; nothing runs as the forged identity.
-    conn.invalidate()
+    with db._pool.hold():
+        conn = db._connection()
+        # The embedded SDK raises a RuntimeError carrying the engine's reason, the WebSocket
+        # client (IDANCE_TEST_DB=server) its own error with the server's.
+        with pytest.raises(REFUSED, match=refusal):
+            conn.authenticate(token)
+        db._reset(conn)  # nothing runs as the forged identity
 
 
 def test_an_expired_token_is_refused(db, make_user):
     make_user("alice")
     token = db.mint_token("member", "user:alice", seconds=-30)
-    conn = db._connection()
-    with pytest.raises(REFUSED, match="The token has expired"):
-        conn.authenticate(token)
-    conn.invalidate()
+    with db._pool.hold():
+        conn = db._connection()
+        with pytest.raises(REFUSED, match="The token has expired"):
+            conn.authenticate(token)
+        db._reset(conn)
 
 
 def test_a_soft_deleted_member_is_refused(db, make_user):

@@ -10,6 +10,8 @@ the server stays away; the data and the sign-ins come back with it.
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -135,6 +137,70 @@ def test_a_connection_lost_inside_a_block_ends_that_block_only(db, server):
     with db.system() as s:
         assert s.value("RETURN (SELECT VALUE bio FROM profile WHERE owner = user:ann)[0]") \
             == "before"
+
+
+@contextmanager
+def held_elsewhere(db: Database, username: str = "ann"):
+    """A block as ``username`` held open in another thread until the ``with`` ends."""
+    inside, release = threading.Event(), threading.Event()
+
+    def hold():
+        with db.member(username) as s:
+            s.value("RETURN 1")
+            inside.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert inside.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_blocks_in_two_threads_hold_two_connections_at_once(db, server):
+    with held_elsewhere(db):
+        # While her block holds one connection, the worker's runs on another.
+        with db.worker() as s:
+            assert s.value("RETURN $access") == "worker"
+    assert server.connections == 2
+    assert _read_as_ann(db) == "ann"
+    with db.system() as s:  # each connection came back to rest after its block
+        assert s.value("RETURN $auth") is None
+
+
+def test_the_embedded_engine_holds_one_block_at_a_time():
+    embedded = Database(make_config())
+    migrate(embedded, lookup=False)
+    with embedded.system() as s:
+        s.query("CREATE user:ann SET email = 'ann@example.com', username = 'ann', "
+                "display_name = 'Ann', password = 'x', has_password = true")
+    order = []
+    try:
+        with held_elsewhere(embedded):
+            waiting = threading.Thread(target=lambda: (embedded.ping(), order.append("ping")))
+            waiting.start()
+            waiting.join(0.3)
+            order.append("released")
+        waiting.join(10)
+    finally:
+        embedded.close()
+    assert order == ["released", "ping"]  # the other block waited for the connection
+
+
+def test_after_a_restart_each_pooled_connection_is_opened_again_before_use(db, server):
+    with held_elsewhere(db):
+        assert _read_as_ann(db) == "ann"  # two connections open now
+    server.stop()
+    server.start()
+    with pytest.raises(DatabaseUnavailable, match="lost the connection"):
+        _read_as_ann(db)  # the one that finds out: 503
+    with held_elsewhere(db):  # takes the connection opened again just now …
+        # … and this block the other, opened before the loss: opened again, not failed.
+        assert _read_as_ann(db) == "ann"
+    assert db.reconnects == 2 and server.connections == 4
 
 
 def test_the_backoff_doubles_with_jitter_and_resets():

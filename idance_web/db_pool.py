@@ -1,0 +1,97 @@
+"""The connections a process holds: one for the embedded engine, a pool of them for a server.
+
+The embedded engine is one object in the process: one connection, held by one block at a time
+(the others wait), which is also what keeps its identity switching safe. A SurrealDB server
+answers several connections at once, so a process keeps up to ``IDANCE_DB_POOL`` of them and a
+block holds one for its duration; the next block takes the connection freed last, the one most
+likely still signed in as somebody (LIFO). A thread that already holds one and enters another
+block (nested, or a sign-in) keeps the one it holds.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from .db_session import Identity
+
+
+class Link:
+    """One connection and what is known of it: who it is signed in as (None: at rest) and until
+    when that may be reused, whether the block holding it wrote, whether it replaces a
+    connection that was lost (its opening then counts as a reconnect), and the database's count
+    of lost connections when it was opened."""
+
+    __slots__ = ("conn", "signed_in", "signed_in_until", "wrote", "lost", "generation")
+
+    def __init__(self):
+        self.conn: Any = None
+        self.signed_in: Identity | None = None
+        self.signed_in_until = 0.0
+        self.wrote = False
+        self.lost = False
+        self.generation = 0
+
+
+class Pool:
+    """``size`` links, each held by one thread at a time."""
+
+    def __init__(self, size: int):
+        self.links = [Link() for _ in range(size)]
+        self._free: queue.LifoQueue[Link] = queue.LifoQueue()
+        for link in reversed(self.links):
+            self._free.put(link)
+        self._local = threading.local()
+
+    def current(self) -> Link | None:
+        """The link this thread holds, if any."""
+        return getattr(self._local, "link", None)
+
+    @contextmanager
+    def hold(self) -> Iterator[Link]:
+        """Hold a link for the block (waiting for a free one), or keep the one held."""
+        link = self.current()
+        if link is not None:
+            yield link
+            return
+        link = self._free.get()
+        self._local.link = link
+        try:
+            yield link
+        finally:
+            self._local.link = None
+            self._free.put(link)
+
+
+def _held(name: str) -> property:
+    return property(lambda self: getattr(self._link(), name),
+                    lambda self, value: setattr(self._link(), name, value))
+
+
+class HeldLink:
+    """The link this thread holds, and what is known of it as attributes (``Database``)."""
+
+    _pool: Pool
+
+    def _link(self) -> Link:
+        link = self._pool.current()
+        if link is None:
+            if len(self._pool.links) > 1:
+                raise RuntimeError("no database connection held by this thread")
+            link = self._pool.links[0]  # the embedded engine's one connection
+        return link
+
+    _signed_in = _held("signed_in")
+    _signed_in_until = _held("signed_in_until")
+    _wrote = _held("wrote")
+    _lost = _held("lost")
+
+    @property
+    def _conn(self):
+        """The connection this thread holds (outside a block: any open one, or None)."""
+        link = self._pool.current()
+        if link is None:
+            return next((each.conn for each in self._pool.links if each.conn is not None), None)
+        return link.conn
