@@ -76,7 +76,7 @@ def test_tabs_share_one_stream_and_nothing_is_lost_or_doubled(app, browser, live
         total = sum(map(int, tab.locator("#nav-links [data-badge]").all_text_contents()))
         assert total >= 2 and tab.locator("[data-nav-unread]").text_content() == f"{total} unread"
         open_navigation(tab)
-        expect(tab.locator("[data-badge=notifications]")).to_be_visible()
+        expect(tab.locator("#nav-links [data-badge=notifications]")).to_be_visible()
     assert len(live._all("bob")) == 1
 
     # The stream drops; a message sent meanwhile arrives after the reconnect, once.
