@@ -42,7 +42,7 @@ class Config:
     # Values the embedded file engine keeps in memory (SURREAL_SURREALKV_MAX_VALUE_CACHE_SIZE);
     # left to the engine, the cache grows with every value written (docs/architecture.md).
     db_value_cache: int = 100_000
-    backup_dir: str = ""  # the serving app writes a daily backup here (empty: none)
+    backup_dir: str = ""  # a daily backup is written here (empty: none), by the worker
     backup_keep: int = 7  # backups kept in backup_dir
     backup_hour: int = 3  # the hour (UTC) of the daily backup
     media_root: str = "instance/media"

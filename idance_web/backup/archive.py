@@ -28,8 +28,14 @@ FORMAT = 1
 SQL_NAME = "database.surql"
 MANIFEST_NAME = "manifest.json"
 MEDIA_DIR = "media/"
-CONSISTENCY = ("point in time: every table was read while the backup held the database "
-               "connection, so no write ran between the first table and the last")
+# What the file holds, by engine (``Database.embedded``): this process alone opens an embedded
+# database, so holding its connection stops every write; a server's other processes go on.
+CONSISTENCY = {
+    True: ("point in time: every table was read while the backup held the database "
+           "connection, so no write ran between the first table and the last"),
+    False: ("not a snapshot: on a SurrealDB server other processes could write while the "
+            "tables were read, one after another and a page at a time"),
+}
 
 
 class BackupError(RuntimeError):
@@ -119,7 +125,7 @@ def write_backup(db: Database, path: str, progress: Progress | None = None,
             "format": FORMAT, "app": "idance", "app_version": __version__,
             "created_at": started.isoformat(), "namespace": config.db_namespace,
             "database": config.database, "migrations": migrations, "tables": tables,
-            "consistency": CONSISTENCY, "write_pause_seconds": round(paused, 3),
+            "consistency": CONSISTENCY[db.embedded], "write_pause_seconds": round(paused, 3),
             "sql": {"name": SQL_NAME, "bytes": writer.size, "sha256": writer.hash.hexdigest()},
         }
         fd, tar_path = tempfile.mkstemp(dir=folder, prefix=".idance-backup-", suffix=".tar")

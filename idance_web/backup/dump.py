@@ -8,8 +8,9 @@ come. Left out: database users and access definitions, which carry the hub's pas
 and the JWT key; ``idance migrate`` re-applies both from the configuration.
 
 Two departures from the official file, both still importable by ``surreal import``:
-``DEFINE FIELD OVERWRITE`` (a relation table defines its ``in``/``out`` fields itself, and a
-plain ``DEFINE FIELD in`` fails on import), and each ``INSERT`` statement is one line (raw
+``DEFINE FIELD OVERWRITE`` on every field (a relation table defines its ``in``/``out`` fields
+itself, and a plain ``DEFINE FIELD in`` fails on import; for the other fields of the empty
+database a restore needs it changes nothing), and each ``INSERT`` statement is one line (raw
 line breaks inside strings are written as ``\\n``), so a restore reads a statement at a time.
 
 Every row is hashed as the engine's own SurrealQL literal (``<string>`` of the row): a table's
@@ -108,7 +109,9 @@ def dump(session, out: TextIO | None, progress: Progress | None = None,
     table's ``{"rows", "sha256"}``. With ``out`` None, only count and hash.
 
     The caller holds the session for the whole dump: with one connection and its lock, no
-    other query runs meanwhile, so the file is the database at one moment.
+    other query of this process runs meanwhile, so on the embedded engine (which no other
+    process opens) the file is the database at one moment. On a server other processes
+    keep writing, and the pages (``LIMIT … START …``) are no snapshot.
     """
     info = session.value("INFO FOR DB")
     write = out is not None

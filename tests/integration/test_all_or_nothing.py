@@ -1,7 +1,7 @@
-"""Multi-record changes are all or nothing: a match with its chat, an account deletion, a
-group handed on. Each is interrupted by a failing statement injected at the end of its
-transaction (or by a failing event inside it) and every table is compared, row by row, with
-the database before the attempt."""
+"""Multi-record changes are all or nothing: a match with its chat, an account deletion with
+its groups handed on, a group transferred by its owner. Each is interrupted by a failing
+statement injected at the end of its transaction (or by a failing event inside it) and every
+table is compared, row by row, with the database before the attempt."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from surrealdb import RecordID
 from idance_web.backup.dump import dump
 from idance_web.db import DatabaseError
 from idance_web.errors import AppError
-from idance_web.services import discovery
+from idance_web.services import chat_actions, discovery, groups
+from idance_web.services import group_members as gm
 
 INJECTED = "THROW 'injected failure';"
 
@@ -131,3 +132,52 @@ def test_an_account_deletion_and_its_group_hand_over_are_all_or_nothing(owner, m
         state = _after_deletion(owner)
         assert state["deleted"] and state["owners"] == ["ada"] and state["alone_deleted"]
         assert state["email"] != "olga@example.com"
+
+
+@pytest.fixture
+def crew(db, make_user):
+    """Olga owns the Tango Crew (with its chat); Ada is its admin, Bea a member."""
+    for name in ("olga", "ada", "bea"):
+        make_user(name)
+    with db.system() as s:
+        s.query("UPDATE profile SET birth_date = d'1990-01-01'")
+    groups.create_group(db, "olga", groups.GroupInput(
+        kind="crew", slug="tango-crew", name="Tango Crew", city_query="Berlin",
+        styles=["salsa"], join_mode="request"))
+    with db.system() as s:
+        s.query("""LET $g = (SELECT VALUE id FROM group WHERE slug = 'tango-crew')[0];
+                   CREATE group_member SET group = $g, user = user:ada, role = 'admin';
+                   CREATE group_member SET group = $g, user = user:bea, role = 'member';""")
+    chat_actions.open_group_chat(db, "olga", "tango-crew")
+    return db
+
+
+def _roles(db) -> dict:
+    with db.system() as s:
+        rows = s.value("""SELECT record::id(user) AS u, role FROM group_member
+                          WHERE deleted_at = NONE
+                              AND group = (SELECT VALUE id FROM group WHERE slug = 'tango-crew')[0]""")
+    return {r["u"]: r["role"] for r in rows}
+
+
+@pytest.mark.parametrize("heir", ["ada", "bea"])
+def test_a_group_transfer_is_all_or_nothing(crew, heir):
+    """The step-down, the transfer's last write, fails after the heir was made owner (with
+    her audit row and her notification): none of it stays."""
+    with crew.system() as s:
+        s.query("DEFINE EVENT injected ON group_member WHEN $event = 'UPDATE' "
+                "AND $before.role = 'owner' AND $after.role = 'admin' "
+                "THEN { THROW 'injected failure' }")
+    before, roles = tables(crew), _roles(crew)
+    assert roles == {"olga": "owner", "ada": "admin", "bea": "member"}
+    with pytest.raises(AppError, match="transfer refused") as refused:
+        gm.transfer(crew, "olga", "tango-crew", heir)
+    assert "injected" in str(refused.value.__cause__)
+    assert tables(crew) == before and _roles(crew) == roles
+    with crew.system() as s:
+        s.query("REMOVE EVENT injected ON group_member")
+    before = tables(crew)
+    gm.transfer(crew, "olga", "tango-crew", heir)  # uninterrupted, the same call goes through
+    assert _roles(crew) == {**roles, "olga": "admin", heir: "owner"}
+    changed = {t for t, digest in tables(crew).items() if digest != before[t]}
+    assert {"group_member", "audit_log", "notification"} <= changed
