@@ -23,7 +23,7 @@ import os
 import re
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Iterator
 
 from joserfc.jwk import OctKey
@@ -190,15 +190,16 @@ class Database(HeldLink):
         return error
 
     def close(self) -> None:
-        """Close the connections and release the data file."""
-        for link in self._pool.links:
-            conn, link.conn, link.signed_in = link.conn, None, None
-            if conn is not None:
-                try:
-                    conn.close()
-                except Exception:  # a server's that was lost already
-                    if self.embedded:
-                        raise
+        """Close the connections (the embedded one once its block ends), release the file."""
+        with self._pool.hold() if self.embedded else nullcontext():
+            for link in self._pool.links:
+                conn, link.conn, link.signed_in = link.conn, None, None
+                if conn is not None:
+                    try:
+                        conn.close()
+                    except Exception:  # a server's that was lost already
+                        if self.embedded:
+                            raise
         self._data_lock.release()
 
     # -- tokens -----------------------------------------------------------------------------

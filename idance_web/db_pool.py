@@ -10,8 +10,8 @@ block (nested, or a sign-in) keeps the one it holds.
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections import deque
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -36,13 +36,15 @@ class Link:
 
 
 class Pool:
-    """``size`` links, each held by one thread at a time."""
+    """``size`` links, each held by one thread at a time; a thread that waits is served in
+    turn (a freed link goes to the longest waiting thread, never back to a thread that frees
+    and asks again at once, which would starve the others)."""
 
     def __init__(self, size: int):
         self.links = [Link() for _ in range(size)]
-        self._free: queue.LifoQueue[Link] = queue.LifoQueue()
-        for link in reversed(self.links):
-            self._free.put(link)
+        self._free = list(reversed(self.links))  # a stack: the link freed last is on top
+        self._waiting: deque[list] = deque()  # [event, link handed over], first come first
+        self._mutex = threading.Lock()
         self._local = threading.local()
 
     def current(self) -> Link | None:
@@ -56,14 +58,31 @@ class Pool:
         if link is not None:
             yield link
             return
-        link = self._free.get()
+        link = self._take()
         self._local.link = link
         try:
             yield link
         finally:
             self._local.link = None
-            self._free.put(link)
+            self._give(link)
 
+    def _take(self) -> Link:
+        with self._mutex:
+            if self._free:
+                return self._free.pop()
+            ticket = [threading.Event(), None]
+            self._waiting.append(ticket)
+        ticket[0].wait()
+        return ticket[1]
+
+    def _give(self, link: Link) -> None:
+        with self._mutex:
+            if self._waiting:
+                ticket = self._waiting.popleft()
+                ticket[1] = link
+                ticket[0].set()
+            else:
+                self._free.append(link)
 
 def _held(name: str) -> property:
     return property(lambda self: getattr(self._link(), name),

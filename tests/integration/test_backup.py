@@ -261,6 +261,7 @@ def test_damaged_or_newer_backups_are_refused_and_change_nothing(demo_backup, tm
         db.close()
 
 
+@pytest.mark.embedded  # on a server other connections write on (not a snapshot)
 def test_a_backup_is_one_moment_while_writes_go_on(db, tmp_path):
     """Pairs written in one transaction each, during the backup: each is in it whole or not
     at all (tables added after the app's own are backed up too: the list comes from the

@@ -171,6 +171,7 @@ def test_blocks_in_two_threads_hold_two_connections_at_once(db, server):
         assert s.value("RETURN $auth") is None
 
 
+@pytest.mark.embedded
 def test_the_embedded_engine_holds_one_block_at_a_time():
     embedded = Database(make_config())
     migrate(embedded, lookup=False)
