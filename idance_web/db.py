@@ -5,14 +5,12 @@ each switches the connection to a record-access identity whose table and field p
 database enforces. ``db.system()`` (root on the embedded engine, the configured user on a
 server) is for migrations, the CLI and sign-in/sign-up only, and always switches to root first.
 
-The embedded connection is one object shared by all threads: one block holds it at a time,
-and the identity is part of what it holds, so no request can run on a connection another
-request switched; on a server each block holds one connection of a pool (``db_pool.py``).
-A connection remembers who it is signed in as: the next block of the same identity on it skips
-re-authentication while its token is valid and no block since has written.
-Database users (the configured user on a server, the hub) sign in once and reuse the token the
-sign-in returned (``db_auth.py``). A server connection whose transport failed is dropped and
-opened again by the next block, with back-off while the server stays away (``db_reconnect.py``).
+A block holds a connection, and its identity with it, so no request runs on a connection another
+request switched: the embedded engine's one, or one of a server's pool (``db_pool.py``). A
+connection remembers who it is signed in as: the next block of the same identity on it skips
+re-authentication while its token is valid and no block since has written. Database users sign
+in once and reuse their token (``db_auth.py``); a server connection whose transport failed is
+opened again by a later block, with back-off (``db_reconnect.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from surrealdb import RecordID, Surreal
 from .config import Config
 from .data_lock import DataFileLock
 from .db_auth import UserSignIn, hub_password, mint_record_token
-from .db_pool import HeldLink, Pool
+from .db_pool import HeldLink, Link, Pool
 from .db_errors import (  # noqa: F401 - the database's own failures are imported from here
     _NOT_EXECUTED, DatabaseError, DatabaseLocked, DatabaseUnavailable, DataUnwritable, map_error,
 )
@@ -54,7 +52,7 @@ _WRITES = re.compile(r"\b(?:CREATE|UPDATE|UPSERT|DELETE|RELATE|INSERT)\b", re.IG
 
 
 class Database(HeldLink):
-    """Owns the connection; opens lazily; serializes use and identity switching."""
+    """Owns the connections; opens them lazily; one block per connection at a time."""
 
     def __init__(self, config: Config):
         self.config = config
@@ -111,11 +109,11 @@ class Database(HeldLink):
                     raise DataUnwritable("the connection was dropped after a storage failure")
                 raise DatabaseUnavailable(f"lost the connection to {self.url}", retry_after=1)
             with self._open_lock:
-                link.conn, link.generation = self._open(), self._losses
+                link.conn, link.generation = self._open(link), self._losses
         return link.conn
 
-    def _open(self):
-        """A new connection, signed in at rest (the caller holds the open lock)."""
+    def _open(self, link: Link):
+        """A new connection for ``link``, signed in at rest (the caller holds the open lock)."""
         if (wait := self._backoff.wait()) > 0:
             raise DatabaseUnavailable(f"{self.url} did not answer; trying again in {wait:.1f} s",
                                       retry_after=math.ceil(wait))
@@ -149,11 +147,11 @@ class Database(HeldLink):
             unwritable = isinstance(map_error(str(exc)), DataUnwritable)
             kind = DataUnwritable if unwritable else DatabaseUnavailable
             raise kind(f"cannot open {self.url}: {exc}") from exc
-        if self._backoff.failures or self._lost:
+        if self._backoff.failures or link.lost:
             self.reconnects += 1
             log.warning("reconnected to the database at %s", self.url)
         self._backoff.succeeded()
-        self._lost, self._signed_in = False, None
+        link.lost, link.signed_in = False, None
         return conn
 
     def _transport_lost(self, exc: Exception) -> bool:
@@ -161,10 +159,11 @@ class Database(HeldLink):
         never reopens its socket) and the next block opens a new one."""
         if self.embedded or not isinstance(exc, TRANSPORT_ERRORS):
             return False
-        if self._link().conn is not None:
+        link = self._link()
+        if link.conn is not None:
             log.warning("lost the connection to the database at %s: %s", self.url, exc)
             self._discard()
-            self._lost = True
+            link.lost = True
             self._losses += 1
         return True
 
@@ -180,10 +179,12 @@ class Database(HeldLink):
             except Exception:  # it failed already; what matters is not to use it again
                 pass
 
+    def _unavailable(self, exc: Exception) -> DatabaseUnavailable:
+        return DatabaseUnavailable(f"lost the connection to {self.url}: {exc}", retry_after=1)
+
     def _failure(self, exc: Exception | str) -> Exception:
         if isinstance(exc, Exception) and self._transport_lost(exc):
-            return DatabaseUnavailable(f"lost the connection to {self.url}: {exc}",
-                                       retry_after=1)
+            return self._unavailable(exc)
         error = map_error(str(exc))
         if isinstance(error, DataUnwritable) and self._data_path() is not None:
             self._discard()
@@ -220,7 +221,7 @@ class Database(HeldLink):
         same identity (token still valid, no write since) needs no authentication; any other
         identity switches explicitly, ``system`` included (it returns the connection to root).
         """
-        with self._pool.hold():
+        with self._pool.hold() as link:
             current = getattr(self._local, "identity", None)
             if current is not None:
                 if current != identity:
@@ -232,7 +233,7 @@ class Database(HeldLink):
             conn = self._connection()
             session = Session(self, identity)
             self._local.identity = identity
-            self._wrote = False
+            link.wrote = False
             ok = False
             try:
                 self._switch(conn, identity)
@@ -241,15 +242,16 @@ class Database(HeldLink):
             finally:
                 session.open = False
                 self._local.identity = None
-                if (self._wrote or not ok) and self._signed_in is not None:
+                if (link.wrote or not ok) and link.signed_in is not None:
                     self._reset(conn)
 
     def _switch(self, conn, identity: Identity) -> None:
+        link = self._link()
         if identity == SYSTEM:
-            if self._signed_in is not None:
+            if link.signed_in is not None:
                 self._reset(conn)
             return
-        if self._signed_in == identity and time.time() < self._signed_in_until:
+        if link.signed_in == identity and time.time() < link.signed_in_until:
             return
         if identity == HUB:
             self._signin_hub(conn)
@@ -265,29 +267,31 @@ class Database(HeldLink):
             conn.authenticate(token)
         except Exception as exc:
             if self._transport_lost(exc):
-                raise self._failure(exc) from exc
+                raise self._unavailable(exc) from exc
             self._reset(conn)
             raise NotAllowed(f"{identity.access} token refused: {exc}") from exc
-        self._signed_in = identity
+        link = self._link()
+        link.signed_in = identity
         # Reused until shortly before it expires: a block never starts on a token about to end.
-        self._signed_in_until = now + seconds - max(1, min(10, seconds // 4))
+        link.signed_in_until = now + seconds - max(1, min(10, seconds // 4))
 
     def _signin_hub(self, conn) -> None:
         self.authentications += 1
         try:
-            self._signed_in_until = self._hub_signin.apply(conn)
+            until = self._hub_signin.apply(conn)
         except Exception as exc:
             if self._transport_lost(exc):
-                raise self._failure(exc) from exc
+                raise self._unavailable(exc) from exc
             self._reset(conn)
             raise NotAllowed(f"hub sign-in refused: {exc}") from exc
-        self._signed_in = HUB
+        link = self._link()
+        link.signed_in, link.signed_in_until = HUB, until
 
     def _reset(self, conn) -> None:
         """Return the connection to rest: root embedded, the configured user on a server
         (its token, or a password sign-in when the token is near its end or refused). A server
         connection lost on the way is dropped: the next one starts at rest."""
-        self._signed_in = None
+        self._link().signed_in = None
         try:
             conn.invalidate()  # first: authenticating as a user keeps a record identity's $auth
             if not self.embedded and self.config.db_user:
@@ -326,7 +330,7 @@ class Database(HeldLink):
         conn = self._connection()
         self.query_count += 1
         if _WRITES.search(sql):
-            self._wrote = True
+            self._link().wrote = True
         started = time.perf_counter()
         try:
             response = conn.query_raw(sql, vars)
@@ -366,18 +370,14 @@ class Database(HeldLink):
         """Run the access's SIGNIN (or SIGNUP) clause; return the record id it resolved to.
 
         The password is checked by the database (argon2); the connection is returned to its
-        resting state before the lock is released.
+        resting state before it is freed.
         """
         with self._pool.hold():
             if getattr(self._local, "identity", None) is not None:
                 raise RuntimeError("sign-in inside another database session")
             conn = self._connection()
-            payload = {
-                "namespace": self.config.db_namespace,
-                "database": self.config.database,
-                "access": access,
-                "variables": variables,
-            }
+            payload = {"namespace": self.config.db_namespace, "database": self.config.database,
+                       "access": access, "variables": variables}
             self._local.identity = Identity(access)
             try:
                 (conn.signup if signup else conn.signin)(payload)

@@ -84,13 +84,9 @@ class Pool:
             else:
                 self._free.append(link)
 
-def _held(name: str) -> property:
-    return property(lambda self: getattr(self._link(), name),
-                    lambda self, value: setattr(self._link(), name, value))
-
 
 class HeldLink:
-    """The link this thread holds, and what is known of it as attributes (``Database``)."""
+    """The link this thread holds (``Database``)."""
 
     _pool: Pool
 
@@ -101,11 +97,6 @@ class HeldLink:
                 raise RuntimeError("no database connection held by this thread")
             link = self._pool.links[0]  # the embedded engine's one connection
         return link
-
-    _signed_in = _held("signed_in")
-    _signed_in_until = _held("signed_in_until")
-    _wrote = _held("wrote")
-    _lost = _held("lost")
 
     @property
     def _conn(self):

@@ -16,14 +16,10 @@ from idance_web.backup import BackupError, compare, restore, verify, write_backu
 from idance_web.backup.restore import statements
 from idance_web.db import Database
 from idance_web.demo import DEMO_PASSWORD, load_demo
-from idance_web.jobs import Worker
 from idance_web.migrate import Runner, discover
-from idance_web.services import (email_links, identities, notifications, profiles, push,
-                                 social)
-from idance_web.video import make_demo_video
-from idance_web.views.profile import form_data
 from tests.fixtures.app import COMPILED_TEMPLATES, make_config
-from tests.fixtures.auth import AuthActions, csrf_token
+from tests.fixtures.auth import AuthActions
+from tests.fixtures.every_table import use_every_table
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +31,7 @@ def demo_backup(tmp_path_factory):
     app = build_app(config)
     db = app.extensions["idance.db"]
     load_demo(db, config)
-    _use_every_table(app, db, tmp_path_factory.mktemp("clip"))
+    use_every_table(app, db, tmp_path_factory.mktemp("clip"))
     path = str(tmp_path_factory.mktemp("backup") / "idance.backup")
     manifest = write_backup(db, path)
     with db.system() as s:
@@ -45,45 +41,6 @@ def demo_backup(tmp_path_factory):
     yield {"path": path, "manifest": manifest, "tables": tables, "users": users,
            "notifications": notifications, "config": config, "db": db}
     db.close()
-
-
-def _use_every_table(app, db: Database, folder) -> None:
-    """What the demo leaves out, made as the app makes it: Luca blocks, reports, registers a
-    browser for push, asks for a reset link, mutes a kind's push, links a Google account,
-    picks interests, signs in and posts a phone video; the worker then runs what is queued
-    (the demo's embeddings and the video's transcode)."""
-    me, email = "demo_060", "luca-sharma@demo.idance.example"
-    social.block(db, "demo_061", "diego-kim")
-    social.report(db, me, "diego-kim", "spam", "Sells tickets to events that do not exist.")
-    p256dh, _ = push.generate_vapid_keys()  # a P-256 public point, as a browser's key is
-    push.register_device(db, me, push.validate_subscription({
-        "endpoint": "https://push.example.net/send/luca",
-        "keys": {"p256dh": p256dh, "auth": "AAECAwQFBgcICQoLDA0ODw"}}), "Firefox on Linux")
-    assert email_links.request_reset(db, email)
-    notifications.save_preferences(db, me, {"follow": {"in_app": True, "push": False}})
-    identities.link_identity(db, me, identities.ProviderProfile(
-        "google", "104-luca", email=email, email_verified=True, name="Luca Sharma"))
-    with db.system() as s:
-        interests = sorted(s.value("SELECT VALUE record::id(id) FROM interest"))[:2]
-    f = form_data(profiles.own_profile(db, me))  # her profile as the editor sends it back
-    profiles.update_profile(db, me, profiles.ProfileInput(
-        display_name=f["display_name"], pronouns=f["pronouns"] or "", bio=f["bio"] or "",
-        looking_for=f["looking_for"] or [], interests=interests,
-        styles=[{k: row[k] for k in ("style", "level", "role")} for row in f["styles"]],
-        city_id=f["city_id"], city_query=f["city_query"], birth_date=f["birth_date"],
-        height_cm=str(f["height_cm"] or ""), measurements={k: str(v) for k, v in f["m"].items()},
-        social_links=[{"platform": x["platform"], "handle": x["handle"]} for x in f["links"]],
-        discoverable=f["discoverable"], show_distance=f["show_distance"],
-        show_age=f["show_age"]))
-    client = app.test_client()
-    assert AuthActions(client).login(email=email, password=DEMO_PASSWORD).status_code == 302
-    clip = folder / "IMG_0001.MOV"
-    make_demo_video(clip, seconds=1, size=(160, 96), fmt="mov", codec="libx265")
-    posted = client.post("/vlogs/new", content_type="multipart/form-data", data={
-        "csrf_token": csrf_token(client, "/vlogs/new"), "title": "First turns",
-        "visibility": "public", "video": (io.BytesIO(clip.read_bytes()), clip.name)})
-    assert posted.status_code == 303
-    assert "transcode_vlog" in {o.kind for o in Worker(db).run_due()}
 
 
 def _empty_db(config=None) -> Database:
